@@ -1,0 +1,68 @@
+"""Building LINE message objects (LINE's JSON shape, as plain dicts).
+
+Limits are LINE's: text <= 5,000 UTF-16 units, quick reply <= 13 items with
+labels <= 20 characters, postback data <= 300 characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+TEXT_LIMIT = 5000
+QUICK_REPLY_LIMIT = 13
+LABEL_LIMIT = 20
+DATA_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A quick-reply button: sends ``text`` as the user's message, or ``data`` as a postback."""
+
+    label: str
+    text: str | None = None
+    data: str | None = None
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut to at most ``limit`` UTF-16 units, ending with an ellipsis when cut."""
+    if utf16_len(text) <= limit:
+        return text
+    out: list[str] = []
+    used = 0
+    for char in text:
+        size = utf16_len(char)
+        if used + size > limit - 1:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + "…"
+
+
+def text(body: str, choices: Sequence[Choice] = ()) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": "text", "text": clip(body, TEXT_LIMIT)}
+    if choices:
+        message["quickReply"] = quick_reply(choices)
+    return message
+
+
+def quick_reply(choices: Sequence[Choice]) -> dict[str, Any]:
+    items = []
+    for choice in list(choices)[:QUICK_REPLY_LIMIT]:
+        label = clip(choice.label, LABEL_LIMIT)
+        if choice.data is not None:
+            action: dict[str, Any] = {
+                "type": "postback",
+                "label": label,
+                "data": choice.data[:DATA_LIMIT],
+                "displayText": clip(choice.text or choice.label, DATA_LIMIT),
+            }
+        else:
+            action = {"type": "message", "label": label, "text": clip(choice.text or choice.label, 300)}
+        items.append({"type": "action", "action": action})
+    return {"items": items}

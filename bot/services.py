@@ -1,0 +1,87 @@
+"""The long-lived pieces one process needs, built once from settings (never at import)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.gateway import LineGateway
+from bot.settings import Settings
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.state import RedisStateStore, SqlStateStore, StateStore
+
+if TYPE_CHECKING:
+    import redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    state: StateStore
+    gateway: LineGateway
+    redis: redis.Redis | None = None
+    closed: bool = field(default=False)
+
+    def database_ok(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            log.exception("database health check failed")
+            return False
+
+    def redis_ok(self) -> bool | None:
+        """None when no Redis is configured."""
+        if self.redis is None:
+            return None
+        try:
+            return bool(self.redis.ping())
+        except Exception:  # noqa: BLE001 - any failure is "down" for a health check
+            log.exception("redis health check failed")
+            return False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.gateway.close()
+        if self.redis is not None:
+            self.redis.close()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, *, migrate: bool = False) -> Services:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    sessions = make_session_factory(engine)
+    client = None
+    state: StateStore
+    if settings.redis_url:
+        import redis as redis_lib
+
+        client = redis_lib.Redis.from_url(
+            settings.redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30
+        )
+        state = RedisStateStore(client)
+    else:
+        state = SqlStateStore(sessions)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        state=state,
+        gateway=LineGateway(settings),
+        redis=client,
+    )

@@ -1,0 +1,76 @@
+"""The webhook: verify, store, acknowledge. Nothing else happens before the 200."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.webhook import WebhookParser
+from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from bot.errors import InvalidSignature, MalformedPayload, PayloadTooLarge, WebhookError
+from storage.inbox import store_events
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("webhook", __name__)
+
+
+@blueprint.post("/callback")
+def callback() -> tuple[Response, int]:
+    kaona = current_app.extensions["kaona"]
+    try:
+        events = _verified_events(kaona.parser)
+    except WebhookError as exc:
+        log.warning("webhook rejected (%s): %s", exc.status_code, exc)
+        return jsonify({"message": str(exc)}), exc.status_code
+    if events:
+        with kaona.services.sessions() as session, session.begin():
+            stored = store_events(session, events)
+        if stored.duplicates:
+            log.info("webhook: %d redelivered event(s) already stored", stored.duplicates)
+        if kaona.worker is not None:
+            kaona.worker.notify()
+    return jsonify({}), 200
+
+
+def _verified_events(parser: WebhookParser) -> list[dict[str, Any]]:
+    signature = request.headers.get("X-Line-Signature", "")
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge as exc:
+        raise PayloadTooLarge("request body is larger than 1 MiB") from exc
+    if not signature:
+        raise InvalidSignature("X-Line-Signature header is missing")
+    try:
+        text = body.decode("utf-8")
+        # The SDK checks the signature over the raw body before it parses anything.
+        parser.parse(text, signature)
+    except InvalidSignatureError as exc:
+        raise InvalidSignature("X-Line-Signature does not match the body") from exc
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, ValidationError) as exc:
+        raise MalformedPayload(f"malformed webhook body: {exc.__class__.__name__}") from exc
+    payload = json.loads(text)
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise MalformedPayload("webhook body must be an object with an 'events' list")
+    events = payload["events"]
+    for index, event in enumerate(events):
+        _check_event(index, event)
+    return sorted(events, key=lambda e: int(e["timestamp"]))
+
+
+def _check_event(index: int, event: Any) -> None:
+    if not isinstance(event, dict):
+        raise MalformedPayload(f"events[{index}] is not an object")
+    if not isinstance(event.get("webhookEventId"), str) or not event["webhookEventId"]:
+        raise MalformedPayload(f"events[{index}].webhookEventId is missing")
+    if not isinstance(event.get("type"), str):
+        raise MalformedPayload(f"events[{index}].type is missing")
+    if not isinstance(event.get("timestamp"), int) or isinstance(event.get("timestamp"), bool):
+        raise MalformedPayload(f"events[{index}].timestamp must be a whole number")
+    source = event.get("source")
+    if source is not None and not isinstance(source, dict):
+        raise MalformedPayload(f"events[{index}].source is not an object")

@@ -1,0 +1,35 @@
+"""The clock process (`kaona clock`): APScheduler 3 in its own process.
+
+Times are in BOT_TIMEZONE. Jobs coalesce and never overlap themselves, so a
+clock that was down runs a missed job once, not once per missed tick.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from bot.services import Services
+from scheduler import jobs
+
+log = logging.getLogger(__name__)
+
+
+def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) -> BaseScheduler:
+    scheduler = scheduler or BlockingScheduler(timezone=services.settings.tz)
+    defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+    scheduler.add_job(jobs.retry_due_messages, "interval", minutes=1, args=[services], id="retry_due_messages", **defaults)
+    scheduler.add_job(jobs.purge_expired_state, "interval", hours=1, args=[services], id="purge_expired_state", **defaults)
+    scheduler.add_job(jobs.report_inbox, "interval", minutes=15, args=[services], id="report_inbox", **defaults)
+    return scheduler
+
+
+def run(services: Services) -> None:
+    scheduler = build_scheduler(services)
+    log.info("clock started with jobs: %s", ", ".join(job.id for job in scheduler.get_jobs()))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("clock stopped")

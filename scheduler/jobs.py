@@ -1,0 +1,32 @@
+"""Scheduled jobs: plain functions over Services, the same use cases the webhook uses."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.delivery import sweep
+from bot.services import Services
+from storage import inbox
+from storage.state import SqlStateStore
+
+log = logging.getLogger(__name__)
+
+
+def retry_due_messages(services: Services) -> int:
+    """Pushes that failed transiently are tried again with their own retry keys."""
+    return sweep(services)
+
+
+def purge_expired_state(services: Services) -> int:
+    """Drafts and idempotency keys past their time (Redis expires its own)."""
+    if isinstance(services.state, SqlStateStore):
+        return services.state.purge_expired()
+    return 0
+
+
+def report_inbox(services: Services) -> dict[str, int]:
+    with services.sessions() as session:
+        counts = inbox.counts_by_status(session)
+    if counts.get("parked"):
+        log.warning("inbox has %d parked event(s): see `kaona inbox`", counts["parked"])
+    return counts

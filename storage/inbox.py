@@ -1,0 +1,168 @@
+"""The inbox: webhook events stored before acknowledgement, claimed by workers in order.
+
+Ordering rule: events with the same ``order_key`` (one person in one chat) are
+handled one at a time, oldest first. An event can be claimed only when no older
+event of its key is still pending or processing; a crashed worker's claim runs
+out after its lease and the event becomes claimable again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from storage.db import dialect_insert, utcnow
+from storage.models import InboxEvent
+
+HANDLED_TYPES = frozenset(
+    {"message", "postback", "follow", "unfollow", "join", "leave", "memberJoined", "memberLeft"}
+)
+ACTIVE = ("pending", "processing")
+
+
+@dataclass(frozen=True)
+class StoredCount:
+    new: int
+    duplicates: int
+
+
+def order_key(chat_id: str | None, user_id: str | None) -> str:
+    return f"{chat_id or '-'}:{user_id or '-'}"
+
+
+def chat_of(source: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(chat id, user id) of a webhook event source."""
+    kind = source.get("type")
+    user_id = source.get("userId")
+    if kind == "group":
+        return source.get("groupId"), user_id
+    if kind == "room":
+        return source.get("roomId"), user_id
+    return user_id, user_id
+
+
+def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> StoredCount:
+    """Insert raw webhook events; an event already stored (a redelivery) is skipped."""
+    now = utcnow()
+    rows = []
+    for raw in events:
+        chat_id, user_id = chat_of(raw.get("source") or {})
+        kind = str(raw["type"])
+        mode = str(raw.get("mode") or "active")
+        if mode == "standby":
+            status = "standby"
+        elif kind not in HANDLED_TYPES:
+            status = "ignored"
+        else:
+            status = "pending"
+        rows.append(
+            {
+                "webhook_event_id": str(raw["webhookEventId"]),
+                "event_type": kind,
+                "chat_id": chat_id,
+                "user_id": user_id,
+                "order_key": order_key(chat_id, user_id),
+                "event_ts": int(raw["timestamp"]),
+                "mode": mode,
+                "is_redelivery": bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
+                "payload": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+                "status": status,
+                "attempts": 0,
+                "available_at": now,
+                "received_at": now,
+            }
+        )
+    if not rows:
+        return StoredCount(0, 0)
+    insert = dialect_insert(session)
+    stmt = (
+        insert(InboxEvent)
+        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+        .returning(InboxEvent.id)
+    )
+    new = 0
+    for row in rows:  # one statement per row keeps RETURNING portable and counts exact
+        new += len(session.execute(stmt, row).all())
+    return StoredCount(new=new, duplicates=len(rows) - new)
+
+
+def claim_next(session: Session, *, lease: timedelta, now: datetime | None = None) -> InboxEvent | None:
+    """Claim the oldest event that may run now; commit is the caller's."""
+    now = now or utcnow()
+    older = aliased(InboxEvent)
+    claimable = or_(
+        and_(InboxEvent.status == "pending", InboxEvent.available_at <= now),
+        and_(InboxEvent.status == "processing", InboxEvent.lease_until < now),
+    )
+    blocked_by_older = exists().where(
+        older.order_key == InboxEvent.order_key,
+        older.status.in_(ACTIVE),
+        or_(
+            older.event_ts < InboxEvent.event_ts,
+            and_(older.event_ts == InboxEvent.event_ts, older.id < InboxEvent.id),
+        ),
+    )
+    query = (
+        select(InboxEvent.id, InboxEvent.status)
+        .where(claimable, ~blocked_by_older)
+        .order_by(InboxEvent.event_ts, InboxEvent.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=InboxEvent)
+    )
+    candidate = session.execute(query).first()
+    if candidate is None:
+        return None
+    # A conditional update: of two workers racing for one event, one wins.
+    won = session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == candidate.id, InboxEvent.status == candidate.status)
+        .values(status="processing", lease_until=now + lease, attempts=InboxEvent.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(InboxEvent, candidate.id, populate_existing=True)
+
+
+class LostLease(Exception):
+    """The claim ran out and another worker took the event: this one must roll back."""
+
+
+def mark_done(session: Session, event_id: int, *, attempt: int) -> None:
+    """Close an event in the transaction that applied its effects. If the claim was
+    lost (the lease ran out and another worker re-claimed it), raise LostLease so the
+    caller rolls back and the effects are applied once, by the other worker."""
+    result = session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == event_id, InboxEvent.status == "processing", InboxEvent.attempts == attempt)
+        .values(status="done", processed_at=utcnow(), lease_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LostLease(f"inbox event {event_id}: claim {attempt} lost")
+
+
+def mark_failed(session: Session, event_id: int, error: str, *, max_attempts: int) -> str:
+    """Put a failed event back for a later try, or park it for good. Returns the new status."""
+    event = session.get(InboxEvent, event_id, populate_existing=True)
+    if event is None:
+        return "missing"
+    if event.attempts >= max_attempts:
+        event.status = "parked"
+    else:
+        event.status = "pending"
+        event.available_at = utcnow() + timedelta(seconds=min(60.0, 0.5 * 2 ** (event.attempts - 1)))
+    event.lease_until = None
+    event.last_error = error[:4000]
+    return event.status
+
+
+def counts_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status))
+    return {status: count for status, count in rows}

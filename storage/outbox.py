@@ -1,0 +1,143 @@
+"""The outbox: every reply and push is a row, written in the transaction that decided
+to send it, delivered after commit. A push keeps one retry key for all its tries,
+so LINE delivers it at most once; a scheduled message's ``dedupe_key`` makes its
+ledger entry unique, so it is never queued twice."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.db import dialect_insert, utcnow
+from storage.models import OutboxMessage
+
+# LINE accepts a reply token for about a minute after the event.
+REPLY_TOKEN_TTL = timedelta(seconds=60)
+
+
+def enqueue_reply(
+    session: Session,
+    *,
+    chat_id: str,
+    reply_token: str,
+    messages: Sequence[dict[str, Any]],
+    event_time: datetime,
+    inbox_event_id: int | None = None,
+) -> OutboxMessage:
+    now = utcnow()
+    row = OutboxMessage(
+        kind="reply",
+        chat_id=chat_id,
+        reply_token=reply_token,
+        retry_key=str(uuid.uuid4()),
+        purpose="reply",
+        messages=_dump(messages),
+        inbox_event_id=inbox_event_id,
+        status="pending",
+        attempts=0,
+        fallback_push=False,
+        cost=0,
+        token_expires_at=event_time + REPLY_TOKEN_TTL,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def enqueue_push(
+    session: Session,
+    *,
+    chat_id: str,
+    messages: Sequence[dict[str, Any]],
+    purpose: str,
+    dedupe_key: str | None = None,
+    inbox_event_id: int | None = None,
+) -> OutboxMessage | None:
+    """Queue a push. With a dedupe key already in the ledger, nothing is queued (None)."""
+    now = utcnow()
+    values = {
+        "kind": "push",
+        "chat_id": chat_id,
+        "reply_token": None,
+        "retry_key": str(uuid.uuid4()),
+        "dedupe_key": dedupe_key,
+        "purpose": purpose,
+        "messages": _dump(messages),
+        "inbox_event_id": inbox_event_id,
+        "status": "pending",
+        "attempts": 0,
+        "fallback_push": False,
+        "cost": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    insert = dialect_insert(session)
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing().returning(OutboxMessage.id)
+    new_id = session.execute(stmt).scalar_one_or_none()
+    return None if new_id is None else session.get(OutboxMessage, new_id)
+
+
+def rows_for_event(session: Session, inbox_event_id: int) -> list[int]:
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.inbox_event_id == inbox_event_id, OutboxMessage.status == "pending"
+    )
+    return list(session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def due_ids(session: Session, *, now: datetime | None = None, stale_after: timedelta, limit: int = 100) -> list[int]:
+    """Rows to (re)try: pending and due, or stuck in 'sending' by a worker that died."""
+    now = now or utcnow()
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now - stale_after),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def begin_sending(session: Session, row_id: int, *, expected: str = "pending") -> OutboxMessage | None:
+    """Take a row for sending; None if another worker already has it."""
+    won = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == expected)
+        .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(OutboxMessage, row_id, populate_existing=True)
+
+
+def usage_since(session: Session, since: datetime) -> dict[str, int]:
+    """Pushes sent and quota units spent since a time (for the quota guard and reports)."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(OutboxMessage.cost), 0)).where(
+            OutboxMessage.kind == "push", OutboxMessage.status == "sent", OutboxMessage.sent_at >= since
+        )
+    ).one()
+    return {"pushes": int(row[0]), "cost": int(row[1])}
+
+
+def messages_of(row: OutboxMessage) -> list[dict[str, Any]]:
+    loaded: list[dict[str, Any]] = json.loads(row.messages)
+    return loaded
+
+
+def _dump(messages: Sequence[dict[str, Any]]) -> str:
+    if not 1 <= len(messages) <= 5:
+        raise ValueError(f"LINE sends 1 to 5 messages at once, got {len(messages)}")
+    return json.dumps(list(messages), ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,131 @@
+"""Short-lived shared state: conversation drafts and idempotency keys.
+
+Redis when REDIS_URL is set (shared by every process), the SQL database
+otherwise, so one process with SQLite is a complete deployment. Values are
+strings (callers store JSON); every key may carry a time to live.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.errors import StorageError
+from storage.db import dialect_insert, utcnow
+from storage.models import StateEntry
+
+if TYPE_CHECKING:
+    import redis
+
+
+class StateStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str, *, ttl: int | None = None) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def add_once(self, key: str, *, ttl: int) -> bool:
+        """Record an idempotency key; True the first time, False while it lives."""
+        ...
+
+    def ping(self) -> bool: ...
+
+
+class RedisStateStore:
+    def __init__(self, client: redis.Redis, *, prefix: str = "kaona:") -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def get(self, key: str) -> str | None:
+        value = self._call(self._redis.get, self._prefix + key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
+        self._call(self._redis.set, self._prefix + key, value, ex=ttl)
+
+    def delete(self, key: str) -> None:
+        self._call(self._redis.delete, self._prefix + key)
+
+    def add_once(self, key: str, *, ttl: int) -> bool:
+        return bool(self._call(self._redis.set, self._prefix + key, "1", nx=True, ex=ttl))
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except Exception:  # noqa: BLE001 - health check: any failure means "down"
+            return False
+
+    def _call(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        import redis as redis_lib
+
+        try:
+            return fn(*args, **kwargs)
+        except redis_lib.RedisError as exc:
+            raise StorageError(f"Redis: {exc}") from exc
+
+
+class SqlStateStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def get(self, key: str) -> str | None:
+        with self._session() as session:
+            entry = session.get(StateEntry, key)
+            if entry is None or _expired(entry):
+                return None
+            return entry.value
+
+    def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
+        expires = utcnow() + timedelta(seconds=ttl) if ttl else None
+        with self._session() as session, session.begin():
+            insert = dialect_insert(session)
+            stmt = insert(StateEntry).values(key=key, value=value, expires_at=expires)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["key"], set_={"value": value, "expires_at": expires}
+            )
+            session.execute(stmt)
+
+    def delete(self, key: str) -> None:
+        with self._session() as session, session.begin():
+            session.execute(delete(StateEntry).where(StateEntry.key == key))
+
+    def add_once(self, key: str, *, ttl: int) -> bool:
+        now = utcnow()
+        with self._session() as session, session.begin():
+            session.execute(
+                delete(StateEntry).where(StateEntry.key == key, StateEntry.expires_at <= now)
+            )
+            insert = dialect_insert(session)
+            stmt = (
+                insert(StateEntry)
+                .values(key=key, value="1", expires_at=now + timedelta(seconds=ttl))
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(StateEntry.key)
+            )
+            return session.execute(stmt).first() is not None
+
+    def purge_expired(self) -> int:
+        with self._session() as session, session.begin():
+            result = session.execute(delete(StateEntry).where(StateEntry.expires_at <= utcnow()))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def ping(self) -> bool:
+        try:
+            with self._session() as session:
+                session.execute(select(1))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+
+def _expired(entry: StateEntry) -> bool:
+    return entry.expires_at is not None and entry.expires_at <= utcnow()
+

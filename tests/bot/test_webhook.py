@@ -1,0 +1,138 @@
+"""The webhook over real HTTP: signed bodies in, rows in the inbox, replies at LINE."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from bot.localline import (
+    follow_event,
+    group_source,
+    sign,
+    text_event,
+    user_source,
+    webhook_body,
+)
+from tests.conftest import SECRET, RunningBot
+
+
+def post_raw(bot: RunningBot, body: bytes, signature: str | None) -> tuple[int, str]:
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["X-Line-Signature"] = signature
+    request = urllib.request.Request(bot.callback, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def inbox_count(bot: RunningBot) -> int:
+    return bot.sql("SELECT count(*) FROM inbox_events")[0][0]
+
+
+def test_valid_signature_is_accepted_stored_and_answered(bot: RunningBot) -> None:
+    result = bot.client.follow("U1000")
+    assert result.status == 200
+    bot.wait_until(lambda: bot.world.deliveries(kind="reply"))
+    [delivery] = bot.world.deliveries(kind="reply")
+    assert delivery.to == "U1000"
+    assert "ยินดีต้อนรับ" in delivery.messages[0]["text"]
+    assert bot.sql("SELECT event_type, status FROM inbox_events") == [("follow", "done")]
+    assert bot.sql("SELECT kind, status FROM outbox") == [("reply", "sent")]
+
+
+def test_wrong_or_missing_signature_is_400_and_nothing_is_stored(bot: RunningBot) -> None:
+    body = webhook_body([follow_event("U1", "token")])
+    assert post_raw(bot, body, sign(body, "another-secret"))[0] == 400
+    assert post_raw(bot, body, None)[0] == 400
+    assert post_raw(bot, body, "")[0] == 400
+    tampered = body.replace(b"U1", b"U2")
+    assert post_raw(bot, tampered, sign(body, SECRET))[0] == 400
+    assert inbox_count(bot) == 0
+    assert bot.world.deliveries() == []
+
+
+def test_verify_button_empty_events_is_200(bot: RunningBot) -> None:
+    body = b'{"destination":"Ubot","events":[]}'
+    assert post_raw(bot, body, sign(body, SECRET)) == (200, "{}\n")
+    assert inbox_count(bot) == 0
+
+
+def test_body_over_one_mebibyte_is_413(bot: RunningBot) -> None:
+    event = text_event(user_source("U1"), "x" * (1024 * 1024), reply_token="t")
+    body = webhook_body([event])
+    status, _ = post_raw(bot, body, sign(body, SECRET))
+    assert status == 413
+    assert inbox_count(bot) == 0
+
+
+def test_malformed_bodies_are_400_never_500(bot: RunningBot) -> None:
+    good = follow_event("U1", "t")
+    no_id = {k: v for k, v in good.items() if k != "webhookEventId"}
+    bad_ts = {**good, "timestamp": "yesterday"}
+    bodies = [
+        b"",
+        b"not json",
+        b"[]",
+        b"{}",
+        b'{"events": {}}',
+        b'{"events": [1]}',
+        b"\xff\xfe\x00binary",
+        json.dumps({"events": [no_id]}).encode(),
+        json.dumps({"events": [bad_ts]}).encode(),
+    ]
+    for body in bodies:
+        status, answer = post_raw(bot, body, sign(body, SECRET))
+        assert status == 400, (body, status, answer)
+    assert inbox_count(bot) == 0
+
+
+def test_redelivered_event_is_processed_once(bot: RunningBot) -> None:
+    token = bot.world.issue_reply_token(user_source("U7"))
+    event = text_event(user_source("U7"), "ช่วยเหลือ", reply_token=token)
+    assert bot.client.post([event]).status == 200
+    bot.settle()
+    redelivered = {**event, "deliveryContext": {"isRedelivery": True}}
+    assert bot.client.post([redelivered]).status == 200
+    assert bot.client.post([event, redelivered]).status == 200
+    bot.settle()
+    assert inbox_count(bot) == 1
+    assert len(bot.world.deliveries()) == 1
+
+
+def test_standby_events_are_stored_but_send_nothing(bot: RunningBot) -> None:
+    result = bot.client.send_text(user_source("U5"), "ช่วยเหลือ", mode="standby")
+    assert result.status == 200
+    assert bot.sql("SELECT status FROM inbox_events") == [("standby",)]
+    bot.client.follow("U6")  # a later active event is handled; the standby one never is
+    bot.wait_until(lambda: bot.world.deliveries())
+    assert [d.to for d in bot.world.deliveries()] == ["U6"]
+
+
+def test_unknown_event_types_are_ignored(bot: RunningBot) -> None:
+    event = {**follow_event("U1", None), "type": "somethingNew", "unexpected": {"x": 1}}
+    event.pop("replyToken", None)
+    assert bot.client.post([event]).status == 200
+    assert bot.sql("SELECT event_type, status FROM inbox_events") == [("somethingNew", "ignored")]
+
+
+def test_twenty_events_in_one_request_are_processed_in_per_chat_order(bot: RunningBot) -> None:
+    events = []
+    for n in range(20):
+        user = f"U{n % 4}"
+        source = group_source("Cgroup1", user) if n % 2 else user_source(user)
+        token = bot.world.issue_reply_token(source)
+        events.append(text_event(source, f"ช่วยเหลือ {n}", reply_token=token))
+    assert bot.client.post(events).status == 200
+    bot.settle()
+    rows = bot.sql("SELECT order_key, event_ts, processed_at FROM inbox_events ORDER BY id")
+    assert len(rows) == 20
+    by_key: dict[str, list[tuple[int, object]]] = {}
+    for key, ts, processed in rows:
+        by_key.setdefault(key, []).append((ts, processed))
+    for key, items in by_key.items():
+        processed_order = [ts for ts, _ in sorted(items, key=lambda item: item[1])]
+        assert processed_order == sorted(processed_order), key
+    assert len(bot.world.deliveries(kind="reply")) == 20
