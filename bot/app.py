@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from flask import Flask, Response, jsonify
 from linebot.v3.webhook import WebhookParser
 
+from bot.processing import Router
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.webhook import blueprint as webhook_blueprint
 from bot.worker import Worker
+from handlers.dispatch import route
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,13 @@ class Kaona:
     worker: Worker | None
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None, migrate: bool = False) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    migrate: bool = False,
+    router: Router = route,
+) -> Flask:
     settings = settings or Settings.from_env()
     services = services or build_services(settings, migrate=migrate)
     app = Flask("kaona")
@@ -34,7 +42,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     worker = None
     if settings.worker_mode == "thread":
-        worker = Worker(services, threads=settings.worker_threads).start()
+        worker = Worker(services, threads=settings.worker_threads, router=router).start()
     app.extensions["kaona"] = Kaona(
         settings=settings, services=services, parser=WebhookParser(settings.channel_secret), worker=worker
     )

@@ -25,7 +25,6 @@ from storage.db import utcnow
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
-STALE_SENDING = timedelta(minutes=2)
 
 
 def deliver(services: Services, row_id: int, *, expected: str = "pending") -> str:
@@ -97,7 +96,7 @@ def _finish(services: Services, row_id: int, status: str, *, error: str | None =
         if status == "sent":
             row.sent_at = utcnow()
             row.cost = cost
-    if status in ("failed", "dropped"):
+    if status in ("failed", "dropped", "unknown"):
         log.error("outbox %s %s: %s", row_id, status, error)
     return status
 
@@ -116,14 +115,14 @@ def sweep(services: Services) -> int:
     """Retry what is due: pushes that failed transiently or were cut off mid-send.
     A reply cut off mid-send is marked failed, not resent (its token may be spent)."""
     with services.sessions() as session:
-        ids = outbox.due_ids(session, stale_after=STALE_SENDING)
+        ids = outbox.due_ids(session, stale_after=timedelta(seconds=services.settings.outbox_stale_seconds))
     done = 0
     for row_id in ids:
         with services.sessions() as session:
             row = session.get(OutboxMessage, row_id)
             status, kind = (row.status, row.kind) if row else (None, None)
         if status == "sending" and kind == "reply":
-            _finish(services, row_id, "failed", error="worker stopped while sending; reply not retried")
+            _finish(services, row_id, "unknown", error="worker stopped while sending; reply not retried")
         elif status in ("pending", "sending"):
             deliver(services, row_id, expected=status)
         done += 1

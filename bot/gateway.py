@@ -63,6 +63,9 @@ class LineGateway:
             host=settings.line_api_base_url or LINE_API,
             access_token=settings.channel_access_token,
         )
+        # urllib3 would otherwise retry on its own (3 times, some POSTs included):
+        # retries are decided here, where a reply is never retried and a push keeps its key.
+        config.retries = urllib3.Retry(total=0, redirect=False, raise_on_status=False)
         self._client = ApiClient(config)
         self._api = MessagingApi(self._client)
         self._timeout = (settings.line_connect_timeout, settings.line_read_timeout)

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.delivery import deliver
 from bot.events import IncomingEvent, from_payload
 from bot.services import Services
-from handlers.deps import Deps, Message
+from handlers.deps import Deps, Handler, Message
 from handlers.dispatch import route
 from storage import inbox, outbox
 from storage.db import utcnow
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+Router = Callable[[IncomingEvent], Handler]
 
 
-def process_next(services: Services, *, lease: timedelta = LEASE) -> bool:
+def process_next(services: Services, *, lease: timedelta = LEASE, router: Router = route) -> bool:
     """Process the next claimable event. False when there was nothing to do."""
     with services.sessions() as session, session.begin():
         claimed = inbox.claim_next(session, lease=lease)
@@ -36,7 +38,7 @@ def process_next(services: Services, *, lease: timedelta = LEASE) -> bool:
     try:
         with services.sessions() as session, session.begin():
             deps = Deps(session=session, settings=services.settings, state=services.state, now=utcnow())
-            messages = list(route(event)(event, deps))
+            messages = list(router(event)(event, deps))
             if messages and event.mode == "active":
                 _queue(deps, event, messages)
             inbox.mark_done(session, event_id, attempt=attempt)

@@ -39,6 +39,8 @@ class Settings:
     push_backoff_base: float = 0.5
     max_body_bytes: int = 1024 * 1024
     conversation_ttl_seconds: int = 30 * 60
+    # A push left in "sending" this long (its worker died) is tried again, same retry key.
+    outbox_stale_seconds: int = 120
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -96,6 +98,7 @@ class Settings:
             max_attempts=_int(env, "KAONA_MAX_ATTEMPTS", 5, low=1, high=100),
             expired_reply_policy=policy,  # type: ignore[arg-type]
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
+            outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),
         )
 
 

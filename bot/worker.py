@@ -11,15 +11,25 @@ import threading
 import time
 
 from bot.delivery import sweep
-from bot.processing import process_next
+from bot.processing import Router, process_next
 from bot.services import Services
+from handlers.dispatch import route
 
 log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, services: Services, *, threads: int = 2, poll: float = 0.25, sweep_every: float = 5.0) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        threads: int = 2,
+        poll: float = 0.25,
+        sweep_every: float = 5.0,
+        router: Router = route,
+    ) -> None:
         self._services = services
+        self._router = router
         self._count = threads
         self._poll = poll
         self._sweep_every = sweep_every
@@ -60,7 +70,7 @@ class Worker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = process_next(self._services)
+                busy = process_next(self._services, router=self._router)
                 self._maybe_sweep()
             except Exception:  # noqa: BLE001 - a database hiccup must not kill the thread
                 log.exception("worker loop error; backing off")

@@ -51,7 +51,8 @@ class OutboxMessage(Base):
     """One reply or push: the ledger entry written in the same transaction as the
     change that caused it, delivered after commit.
 
-    status: pending -> sending -> sent | failed | dropped ; a push that failed
+    status: pending -> sending -> sent | failed | dropped | unknown (a reply cut off
+    mid-send: it may have arrived, so it is not sent again); a push that failed
     transiently goes back to pending with the SAME retry key.
     """
 

@@ -20,8 +20,8 @@ from sqlalchemy import text
 
 from bot.app import create_app, shutdown
 from bot.localline import LocalLineServer, WebhookClient, World
-from bot.serving import BackgroundServer
 from bot.services import Services, build_services
+from bot.serving import BackgroundServer
 from bot.settings import Settings
 from storage.db import Base, make_engine
 from storage.migrate import upgrade
@@ -173,9 +173,10 @@ class RunningBot:
 def bot_factory(settings: Settings, line: LocalLineServer) -> Iterator[Callable[..., RunningBot]]:
     started: list[tuple[Any, BackgroundServer]] = []
 
-    def start(**changes: Any) -> RunningBot:
+    def start(router: Any = None, **changes: Any) -> RunningBot:
         bot_settings = settings.with_(**changes) if changes else settings
-        app = create_app(bot_settings, services=build_services(bot_settings))
+        extra = {"router": router} if router is not None else {}
+        app = create_app(bot_settings, services=build_services(bot_settings), **extra)
         server = BackgroundServer(app).start()
         started.append((app, server))
         client = WebhookClient(server.url + "/callback", bot_settings.channel_secret, world=line.world)

@@ -1,0 +1,76 @@
+"""`kaona demo`: the whole bot on the embedded default, with no LINE account.
+
+SQLite in ./data, no Redis, the local LINE-compatible API server, the bot's web
+process with its in-process worker, and the chat simulator in this terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from bot.app import create_app, shutdown
+from bot.localline import LocalLineServer
+from bot.services import build_services
+from bot.serving import BackgroundServer
+from bot.settings import Settings
+
+DEMO_SECRET = "demo-channel-secret"
+DEMO_TOKEN = "local-token"
+DEMO_USER = ("Udemo0001", "สมชาย ใจดี")
+
+BANNER = """\
+ก้าวหน้า (Kaona) demo: the bot is running on {bot} with SQLite at {db},
+and a local LINE-compatible API on {line}. No LINE account is needed.
+
+พิมพ์ข้อความเหมือนแชตใน LINE (เช่น “ช่วยเหลือ”) แล้วกด Enter
+พิมพ์ตัวเลขเพื่อกดปุ่มตัวเลือก, /help ดูคำสั่งของโปรแกรมจำลอง, /quit ออก
+Type as in LINE; a number picks a button; /help lists simulator commands; /quit exits.
+"""
+
+
+def run_demo(*, port: int = 8000, line_port: int = 8030, database: str = "data/demo.sqlite3") -> int:
+    from bot.simulator import ChatSimulator
+
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    line = _start_line(line_port)
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        channel_secret=DEMO_SECRET,
+        channel_access_token=DEMO_TOKEN,
+        database_url=f"sqlite:///{database}",
+        line_api_base_url=line.url,
+        demo=True,
+    )
+    services = build_services(settings, migrate=True)
+    app = create_app(settings, services=services)
+    server = _start_bot(app, port)
+    line.world.add_user(DEMO_USER[0], DEMO_USER[1])
+    print(BANNER.format(bot=server.url, db=database, line=line.url), flush=True)
+    try:
+        ChatSimulator(bot_url=server.url + "/callback", line_url=line.url, channel_secret=DEMO_SECRET).run(
+            user_id=DEMO_USER[0], display_name=DEMO_USER[1], group_id=None
+        )
+    finally:
+        server.stop()
+        shutdown(app)
+        line.stop()
+    return 0
+
+
+def _start_line(port: int) -> LocalLineServer:
+    try:
+        return LocalLineServer(access_token=DEMO_TOKEN, port=port).start()
+    except OSError:
+        print(f"port {port} is busy; the local LINE API takes a free port instead", file=sys.stderr)
+        return LocalLineServer(access_token=DEMO_TOKEN).start()
+
+
+def _start_bot(app: object, port: int) -> BackgroundServer:
+    try:
+        return BackgroundServer(app, port=port).start()
+    except OSError:
+        print(f"port {port} is busy; the bot takes a free port instead", file=sys.stderr)
+        return BackgroundServer(app).start()

@@ -1,0 +1,333 @@
+"""A local LINE-compatible HTTP server that the real line-bot-sdk can talk to.
+
+``create_app(world, access_token)`` builds the Flask app: LINE's endpoints
+under ``/v2/bot`` (bearer auth, LINE's rules and error bodies) and control
+endpoints under ``/_local`` (no auth) for tools in other processes.
+``LocalLineServer`` serves it on a background thread.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from threading import Thread
+from types import TracebackType
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from bot.localline import rules
+from bot.localline.world import Group, LineError, RequestLog, World
+
+AUTH_FAILED = ("Authentication failed. Confirm that the access token in the authorization "
+               "header is valid.")
+BOT_USER_ID = "Ubot" + "0" * 29
+
+
+def _json(body: dict[str, Any], status: int = 200,
+          headers: dict[str, str] | None = None) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object in the request, or LineError(400) in LINE's words."""
+    data = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(data, dict):
+        raise LineError(400, rules.error_body(
+            [{"message": "The request body must be a JSON object", "property": ""}]))
+    return data
+
+
+def _validate(details: list[rules.Detail]) -> None:
+    if details:
+        raise LineError(400, rules.error_body(details))
+
+
+def _retry_key() -> str | None:
+    key = request.headers.get("X-Line-Retry-Key")
+    if key is None:
+        return None
+    try:
+        uuid.UUID(key)
+    except ValueError:
+        raise LineError(400, {"message": "The retry key is invalid. Use a UUID."}) from None
+    return key
+
+
+def _line_api(world: World, access_token: str) -> Blueprint:
+    api = Blueprint("line_api", __name__, url_prefix="/v2/bot")
+
+    @api.before_request
+    def faults_and_auth() -> Response | None:
+        fault = world.take_fault(request.path)
+        if fault is not None:
+            if fault.latency:
+                time.sleep(fault.latency)
+            if fault.status is not None:
+                return _json(fault.response_body(), fault.status)
+        if request.headers.get("Authorization") != f"Bearer {access_token}":
+            return _json({"message": AUTH_FAILED}, 401)
+        return None
+
+    @api.post("/message/reply")
+    def reply() -> Response:
+        body = _body()
+        _validate(rules.validate_reply(body))
+        delivery = world.reply(body["replyToken"], body["messages"],
+                               notification_disabled=bool(body.get("notificationDisabled")))
+        return _json({"sentMessages": delivery.sent_messages})
+
+    @api.post("/message/push")
+    def push() -> Response:
+        key = _retry_key()
+        body = _body()
+        _validate(rules.validate_push(body))
+        delivery = world.push(body["to"], body["messages"], retry_key=key,
+                              request_id=g.request_id,
+                              notification_disabled=bool(body.get("notificationDisabled")))
+        return _json({"sentMessages": delivery.sent_messages})
+
+    @api.post("/message/multicast")
+    def multicast() -> Response:
+        key = _retry_key()
+        body = _body()
+        _validate(rules.validate_multicast(body))
+        world.multicast(body["to"], body["messages"], retry_key=key, request_id=g.request_id,
+                        notification_disabled=bool(body.get("notificationDisabled")))
+        return _json({})
+
+    @api.get("/profile/<user_id>")
+    def profile(user_id: str) -> Response:
+        user = world.user(user_id)
+        if user is None or not user.friend:
+            raise LineError(404, {"message": "Not found"})
+        out = {"userId": user.user_id, "displayName": user.display_name, "language": "th"}
+        if user.picture_url:
+            out["pictureUrl"] = user.picture_url
+        if user.status_message:
+            out["statusMessage"] = user.status_message
+        return _json(out)
+
+    def chat(kind: str, chat_id: str) -> Group:
+        group = world.group(chat_id)
+        if group is None or group.kind != kind:
+            raise LineError(404, {"message": "Not found"})
+        return group
+
+    @api.get("/<any(group, room):kind>/<chat_id>/member/<user_id>")
+    def member_profile(kind: str, chat_id: str, user_id: str) -> Response:
+        user = world.user(user_id)
+        if user is None or user_id not in chat(kind, chat_id).members:
+            raise LineError(404, {"message": "Not found"})
+        out = {"userId": user.user_id, "displayName": user.display_name}
+        if user.picture_url:
+            out["pictureUrl"] = user.picture_url
+        return _json(out)
+
+    @api.get("/<any(group, room):kind>/<chat_id>/members/count")
+    def member_count(kind: str, chat_id: str) -> Response:
+        return _json({"count": len(chat(kind, chat_id).members)})
+
+    @api.get("/group/<group_id>/summary")
+    def group_summary(group_id: str) -> Response:
+        group = chat("group", group_id)
+        out = {"groupId": group.group_id, "groupName": group.name}
+        if group.picture_url:
+            out["pictureUrl"] = group.picture_url
+        return _json(out)
+
+    @api.get("/message/quota")
+    def quota() -> Response:
+        limit = world.quota()
+        return _json({"type": "none"} if limit is None else {"type": "limited", "value": limit})
+
+    @api.get("/message/quota/consumption")
+    def consumption() -> Response:
+        return _json({"totalUsage": world.usage()})
+
+    @api.post("/chat/loading/start")
+    def loading() -> Response:
+        _validate(rules.validate_loading(_body()))
+        return _json({}, 202)
+
+    @api.get("/info")
+    def bot_info() -> Response:
+        return _json({"userId": BOT_USER_ID, "basicId": "@kaona", "displayName": "ก้าวหน้า",
+                      "chatMode": "chat", "markAsReadMode": "manual"})
+
+    return api
+
+
+def _control(world: World) -> Blueprint:
+    local = Blueprint("local_control", __name__, url_prefix="/_local")
+
+    @local.errorhandler(KeyError)
+    def missing_key(exc: KeyError) -> Response:
+        return _json({"message": f"missing or unknown: {exc}"}, 400)
+
+    @local.post("/reply-tokens")
+    def reply_token() -> Response:
+        try:
+            return _json({"replyToken": world.issue_reply_token(_body().get("source") or {})})
+        except ValueError as exc:
+            raise LineError(400, {"message": str(exc)}) from exc
+
+    @local.get("/deliveries")
+    def deliveries() -> Response:
+        found = world.deliveries(request.args.get("kind"), request.args.get("to"),
+                                 after=request.args.get("after", 0, type=int))
+        return _json({"deliveries": [d.to_dict() for d in found]})
+
+    @local.get("/requests")
+    def requests() -> Response:
+        return _json({"requests": [asdict(r) for r in world.requests()]})
+
+    @local.post("/faults")
+    def add_fault() -> Response:
+        body = _body()
+        world.inject_fault(str(body["path"]), status=body.get("status"),
+                           latency=float(body.get("latency", 0.0)),
+                           times=int(body.get("times", 1)), body=body.get("body"))
+        return _json({})
+
+    @local.delete("/faults")
+    def clear_faults() -> Response:
+        world.clear_faults()
+        return _json({})
+
+    @local.post("/users")
+    def add_user() -> Response:
+        body = _body()
+        user_id = str(body["userId"])
+        known = world.user(user_id)
+        if known is not None and "displayName" not in body:
+            world.set_friend(user_id, bool(body.get("friend", True)))
+        else:
+            world.add_user(user_id, str(body.get("displayName", f"ผู้ใช้ {user_id[:5]}")),
+                           friend=bool(body.get("friend", True)),
+                           picture_url=body.get("pictureUrl"))
+        return _json({})
+
+    @local.post("/groups")
+    def add_group() -> Response:
+        body = _body()
+        world.add_group(str(body["groupId"]), str(body.get("groupName", "")),
+                        list(body.get("memberIds", [])), kind=body.get("kind", "group"))
+        return _json({})
+
+    @local.delete("/groups/<group_id>")
+    def remove_group(group_id: str) -> Response:
+        world.remove_group(group_id)
+        return _json({})
+
+    @local.post("/reset")
+    def reset() -> Response:
+        world.reset()
+        return _json({})
+
+    @local.get("/quota")
+    def get_quota() -> Response:
+        return _json({"limit": world.quota(), "usage": world.usage()})
+
+    @local.post("/quota")
+    def set_quota() -> Response:
+        world.set_quota(_body().get("limit"))
+        return _json({"limit": world.quota(), "usage": world.usage()})
+
+    return local
+
+
+def create_app(world: World, access_token: str = "local-token") -> Flask:
+    app = Flask("bot.localline")
+    app.register_blueprint(_line_api(world, access_token))
+    app.register_blueprint(_control(world))
+
+    @app.before_request
+    def request_id() -> None:
+        g.request_id = str(uuid.uuid4())
+
+    @app.errorhandler(LineError)
+    def line_error(exc: LineError) -> Response:
+        return _json(exc.body, exc.status, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        return _json({"message": "Not found" if code == 404 else exc.name}, code)
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        if request.path.startswith("/_local"):
+            return response
+        response.headers["x-line-request-id"] = g.get("request_id", "")
+        world.log_request(RequestLog(
+            request.method, request.path, response.status_code,
+            request.headers.get("X-Line-Retry-Key"), world.clock(), g.get("request_id", ""),
+            request.get_json(silent=True)))
+        return response
+
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class LocalLineServer:
+    """Serves ``create_app`` on 127.0.0.1 in a daemon thread; a context manager."""
+
+    def __init__(self, *, access_token: str = "local-token", quota: int | None = 300,
+                 reply_token_ttl: float = 60.0, port: int = 0, host: str = "127.0.0.1",
+                 clock: Callable[[], float] | None = None, world: World | None = None) -> None:
+        self.access_token = access_token
+        self.world = world or World(quota=quota, reply_token_ttl=reply_token_ttl, clock=clock)
+        self.app = create_app(self.world, access_token)
+        self._host = host
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: Thread | None = None
+
+    def start(self) -> LocalLineServer:
+        if self._server is not None:
+            return self
+        self._server = make_server(self._host, self._port, self.app, threaded=True,
+                                   request_handler=_QuietHandler)
+        # A short poll interval keeps stop() (and so each test's teardown) fast.
+        self._thread = Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="localline", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("LocalLineServer is not started")
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def __enter__(self) -> LocalLineServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,133 @@
+"""Delivering replies and pushes: expired tokens, retries with one key, quota."""
+
+from __future__ import annotations
+
+import time
+
+from bot.delivery import deliver, sweep
+from bot.localline import follow_event, user_source
+from storage import outbox
+from tests.conftest import RunningBot
+
+
+def test_expired_reply_token_falls_back_to_a_counted_push(bot_factory) -> None:
+    bot: RunningBot = bot_factory()
+    token = bot.world.issue_reply_token(user_source("U1"))
+    bot.world.expire_reply_tokens()
+    bot.client.post([follow_event("U1", token)])
+    bot.settle()
+    [delivery] = bot.world.deliveries()
+    assert delivery.kind == "push" and delivery.to == "U1" and delivery.cost == 1
+    assert delivery.retry_key
+    assert bot.sql("SELECT kind, status, fallback_push, cost FROM outbox") == [("push", "sent", True, 1)]
+    rejected = [r for r in bot.world.requests() if r.path == "/v2/bot/message/reply"]
+    assert [r.status for r in rejected] == [400]
+
+
+def test_a_late_worker_does_not_even_try_a_stale_token(bot_factory) -> None:
+    bot: RunningBot = bot_factory()
+    token = bot.world.issue_reply_token(user_source("U1"))
+    event = follow_event("U1", token)
+    event["timestamp"] = int((time.time() - 120) * 1000)  # received two minutes ago
+    bot.client.post([event])
+    bot.settle()
+    assert [d.kind for d in bot.world.deliveries()] == ["push"]
+    assert not [r for r in bot.world.requests() if r.path == "/v2/bot/message/reply"]
+
+
+def test_expired_reply_token_with_drop_policy_sends_nothing(bot_factory) -> None:
+    bot: RunningBot = bot_factory(expired_reply_policy="drop")
+    token = bot.world.issue_reply_token(user_source("U1"))
+    bot.world.expire_reply_tokens()
+    bot.client.post([follow_event("U1", token)])
+    bot.settle()
+    assert bot.world.deliveries() == []
+    assert bot.sql("SELECT kind, status FROM outbox") == [("reply", "dropped")]
+
+
+def test_a_failed_reply_is_not_retried_blindly(bot_factory) -> None:
+    bot: RunningBot = bot_factory()
+    bot.world.inject_fault("/v2/bot/message/reply", status=500, times=1)
+    bot.client.follow("U1")
+    bot.settle()
+    assert bot.world.deliveries() == []
+    assert [r.status for r in bot.world.requests() if r.path == "/v2/bot/message/reply"] == [500]
+    assert bot.sql("SELECT status FROM outbox") == [("failed",)]
+
+
+def queue_push(bot: RunningBot, to: str, body: str, dedupe_key: str | None = None) -> int | None:
+    with bot.services.sessions() as session, session.begin():
+        row = outbox.enqueue_push(
+            session,
+            chat_id=to,
+            messages=[{"type": "text", "text": body}],
+            purpose="test",
+            dedupe_key=dedupe_key,
+        )
+        return None if row is None else row.id
+
+
+def push_requests(bot: RunningBot) -> list:
+    return [r for r in bot.world.requests() if r.path == "/v2/bot/message/push"]
+
+
+def test_push_500_and_429_are_retried_with_the_same_key_and_delivered_once(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external")
+    bot.world.add_user("U1", "สมศรี")
+    bot.world.inject_fault("/v2/bot/message/push", status=500, times=1)
+    bot.world.inject_fault("/v2/bot/message/push", status=429, times=1)
+    row_id = queue_push(bot, "U1", "แจ้งเตือน")
+    assert deliver(bot.services, row_id) == "sent"
+    attempts = push_requests(bot)
+    assert [r.status for r in attempts] == [500, 429, 200]
+    assert len({r.retry_key for r in attempts}) == 1
+    assert len(bot.world.deliveries(kind="push")) == 1
+
+
+def test_a_push_that_keeps_failing_waits_and_is_swept_later_with_its_key(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external", push_max_retries=1)
+    bot.world.add_user("U1", "สมศรี")
+    bot.world.inject_fault("/v2/bot/message/push", status=503, times=2)
+    row_id = queue_push(bot, "U1", "แจ้งเตือน")
+    assert deliver(bot.services, row_id) == "pending"
+    with bot.services.engine.begin() as conn:  # make it due now instead of in 15 s
+        conn.exec_driver_sql("UPDATE outbox SET next_attempt_at = created_at")
+    assert sweep(bot.services) == 1
+    keys = {r.retry_key for r in push_requests(bot)}
+    assert [r.status for r in push_requests(bot)] == [503, 503, 200]
+    assert len(keys) == 1
+    assert len(bot.world.deliveries(kind="push")) == 1
+
+
+def test_a_push_line_already_accepted_is_not_delivered_twice(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external")
+    bot.world.add_user("U1", "สมศรี")
+    row_id = queue_push(bot, "U1", "แจ้งเตือน")
+    assert deliver(bot.services, row_id) == "sent"
+    # A worker that died after LINE took the push but before it was marked sent:
+    with bot.services.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE outbox SET status = 'pending'")
+    assert deliver(bot.services, row_id) == "sent"
+    assert [r.status for r in push_requests(bot)] == [200, 409]
+    assert len(bot.world.deliveries(kind="push")) == 1
+
+
+def test_a_scheduled_message_has_one_ledger_entry(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external")
+    assert queue_push(bot, "U1", "เตือน", dedupe_key="reminder:2026-11:U1") is not None
+    assert queue_push(bot, "U1", "เตือน", dedupe_key="reminder:2026-11:U1") is None
+    assert bot.sql("SELECT count(*) FROM outbox")[0][0] == 1
+
+
+def test_push_into_a_group_costs_its_member_count_and_quota_429_is_final(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external")
+    bot.world.add_group("Cg1", "ฝ่ายปกครอง", ["U1", "U2", "U3"])
+    bot.world.set_quota(5)
+    first = queue_push(bot, "Cg1", "สรุปประจำเดือน")
+    assert deliver(bot.services, first) == "sent"
+    assert bot.sql("SELECT cost FROM outbox") == [(3,)]
+    second = queue_push(bot, "Cg1", "อีกครั้ง")
+    assert deliver(bot.services, second) == "failed"
+    [(status, error)] = bot.sql("SELECT status, last_error FROM outbox WHERE id = :i", i=second)
+    assert "quota" in error
+    assert len(push_requests(bot)) == 2  # the quota 429 was not retried

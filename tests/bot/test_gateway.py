@@ -1,0 +1,116 @@
+"""The gateway against the local LINE-compatible server, through the real SDK."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from bot.errors import (
+    InvalidReplyToken,
+    LineAuthError,
+    LineBadRequest,
+    LineNotFound,
+    LineRateLimited,
+    LineServerError,
+    LineUnavailable,
+)
+from bot.gateway import LineGateway
+from bot.localline import LocalLineServer, user_source
+from bot.settings import Settings
+
+TEXT = [{"type": "text", "text": "สวัสดี"}]
+
+
+@pytest.fixture
+def gateway(settings: Settings):
+    gw = LineGateway(settings.with_(push_backoff_base=0.01), sleep=lambda _s: None)
+    yield gw
+    gw.close()
+
+
+def test_reply_uses_the_token_once(gateway: LineGateway, line: LocalLineServer) -> None:
+    token = line.world.issue_reply_token(user_source("U1"))
+    gateway.reply(token, TEXT)
+    with pytest.raises(InvalidReplyToken):
+        gateway.reply(token, TEXT)
+    assert line.world.texts() == ["สวัสดี"]
+
+
+def test_a_reply_is_never_retried(gateway: LineGateway, line: LocalLineServer) -> None:
+    token = line.world.issue_reply_token(user_source("U1"))
+    line.world.inject_fault("/v2/bot/message/reply", status=500)
+    with pytest.raises(LineServerError):
+        gateway.reply(token, TEXT)
+    assert len([r for r in line.world.requests() if r.path.endswith("/reply")]) == 1
+
+
+def test_push_gives_up_after_its_retries_with_one_key(gateway: LineGateway, line: LocalLineServer) -> None:
+    line.world.add_user("U1", "ก")
+    line.world.inject_fault("/v2/bot/message/push", status=502, times=-1)
+    with pytest.raises(LineServerError):
+        gateway.push("U1", TEXT, retry_key=str(uuid.uuid4()))
+    pushes = [r for r in line.world.requests() if r.path.endswith("/push")]
+    assert len(pushes) == 1 + 4  # the first try and push_max_retries
+    assert len({r.retry_key for r in pushes}) == 1
+
+
+def test_push_reports_a_key_line_already_accepted(gateway: LineGateway, line: LocalLineServer) -> None:
+    line.world.add_user("U1", "ก")
+    key = str(uuid.uuid4())
+    assert gateway.push("U1", TEXT, retry_key=key) is True
+    assert gateway.push("U1", TEXT, retry_key=key) is False
+    assert len(line.world.deliveries()) == 1
+
+
+def test_quota_exhaustion_is_not_retried(gateway: LineGateway, line: LocalLineServer) -> None:
+    line.world.add_user("U1", "ก")
+    line.world.set_quota(0)
+    with pytest.raises(LineRateLimited) as caught:
+        gateway.push("U1", TEXT, retry_key=str(uuid.uuid4()))
+    assert caught.value.quota_exhausted
+    assert len([r for r in line.world.requests() if r.path.endswith("/push")]) == 1
+
+
+def test_errors_are_translated(gateway: LineGateway, line: LocalLineServer, settings: Settings) -> None:
+    with pytest.raises(LineNotFound):
+        gateway.profile("Unobody")
+    with pytest.raises(LineBadRequest):
+        gateway.push("Unobody", TEXT, retry_key=str(uuid.uuid4()))
+    wrong = LineGateway(settings.with_(channel_access_token="wrong"))
+    with pytest.raises(LineAuthError):
+        wrong.quota()
+    wrong.close()
+
+
+def test_every_call_has_a_timeout(line: LocalLineServer, settings: Settings) -> None:
+    gw = LineGateway(settings.with_(line_read_timeout=0.3, push_max_retries=0))
+    line.world.add_user("U1", "ก")
+    line.world.inject_fault("/v2/bot/profile", latency=2.0)
+    started = time.monotonic()
+    with pytest.raises(LineUnavailable):
+        gw.profile("U1")
+    assert time.monotonic() - started < 1.5
+    gw.close()
+
+
+def test_nobody_listening_is_unavailable(settings: Settings) -> None:
+    gw = LineGateway(settings.with_(line_api_base_url="http://127.0.0.1:9", push_max_retries=0))
+    with pytest.raises(LineUnavailable):
+        gw.quota()
+    gw.close()
+
+
+def test_look_ups(gateway: LineGateway, line: LocalLineServer) -> None:
+    line.world.add_user("U1", "สมชาย ใจดี")
+    line.world.add_group("C1", "ฝ่ายปกครอง", ["U1", "U2"])
+    assert gateway.profile("U1").display_name == "สมชาย ใจดี"
+    assert gateway.group_member_profile("C1", "U1").display_name == "สมชาย ใจดี"
+    assert gateway.group_name("C1") == "ฝ่ายปกครอง"
+    assert gateway.group_member_count("C1") == 2
+    line.world.set_quota(300)
+    gateway.push("C1", TEXT, retry_key=str(uuid.uuid4()))
+    quota = gateway.quota()
+    assert (quota.limit, quota.used) == (300, 2)
+    gateway.show_loading("U1", 5)

@@ -1,0 +1,72 @@
+"""Processing after the acknowledgement: slow LINE, crashes, retries, parking."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.events import IncomingEvent
+from bot.localline import text_event, user_source
+from bot.render import text
+from handlers.deps import Deps, Handler, Message
+from handlers.dispatch import route
+from tests.conftest import RunningBot
+
+
+def test_webhook_answers_fast_while_line_is_slow(bot_factory) -> None:
+    bot: RunningBot = bot_factory()
+    bot.world.inject_fault("/v2/bot/message/reply", latency=3.0, times=-1)
+    results = [bot.client.send_text(user_source(f"U{n}"), "ช่วยเหลือ") for n in range(3)]
+    assert [r.status for r in results] == [200, 200, 200]
+    assert max(r.elapsed for r in results) < 0.5
+    bot.wait_until(lambda: len(bot.world.deliveries(kind="reply")) == 3, timeout=20)
+
+
+class Flaky:
+    """A use case that crashes a set number of times before it works."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    def handle(self, event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError(f"boom {self.calls}")
+        return [text("สำเร็จแล้ว")]
+
+    def router(self, event: IncomingEvent) -> Handler:
+        return self.handle if event.type == "message" else route(event)
+
+
+def test_a_crashing_event_is_retried_then_succeeds(bot_factory) -> None:
+    flaky = Flaky(failures=2)
+    bot: RunningBot = bot_factory(router=flaky.router)
+    bot.client.send_text(user_source("U1"), "อะไรก็ได้")
+    bot.wait_until(lambda: bot.world.deliveries(), timeout=15)
+    assert flaky.calls == 3
+    assert bot.sql("SELECT status, attempts, last_error FROM inbox_events") == [("done", 3, None)]
+    assert bot.world.texts() == ["สำเร็จแล้ว"]
+
+
+def test_an_event_that_always_crashes_is_parked_and_does_not_block_others(bot_factory) -> None:
+    flaky = Flaky(failures=10**6)
+    bot: RunningBot = bot_factory(router=flaky.router, max_attempts=3)
+    bot.client.send_text(user_source("U1"), "พัง")
+    bot.wait_until(lambda: bot.sql("SELECT 1 FROM inbox_events WHERE status = 'parked'"), timeout=20)
+    [(attempts, error)] = bot.sql("SELECT attempts, last_error FROM inbox_events")
+    assert attempts == 3 and "RuntimeError: boom 3" in error
+    assert flaky.calls == 3
+    bot.client.follow("U1")  # the same person's next event still goes through
+    bot.wait_until(lambda: bot.world.deliveries())
+    assert bot.world.deliveries()[0].to == "U1"
+
+
+def test_a_redelivery_of_a_parked_event_is_not_processed_again(bot_factory) -> None:
+    flaky = Flaky(failures=10**6)
+    bot: RunningBot = bot_factory(router=flaky.router, max_attempts=1)
+    event = text_event(user_source("U1"), "พัง", reply_token=bot.world.issue_reply_token(user_source("U1")))
+    bot.client.post([event])
+    bot.wait_until(lambda: bot.sql("SELECT 1 FROM inbox_events WHERE status = 'parked'"), timeout=10)
+    bot.client.post([{**event, "deliveryContext": {"isRedelivery": True}}])
+    bot.settle()
+    assert flaky.calls == 1

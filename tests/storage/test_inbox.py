@@ -1,0 +1,117 @@
+"""The inbox on the real database: dedupe, claim order, leases, lost claims."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.localline import group_source, text_event, user_source
+from storage import inbox
+from storage.db import make_engine, make_session_factory, utcnow
+
+LEASE = timedelta(seconds=30)
+
+
+@pytest.fixture
+def sessions(database_url: str):
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def store(sessions: sessionmaker[Session], *events: dict) -> inbox.StoredCount:
+    with sessions() as session, session.begin():
+        return inbox.store_events(session, events)
+
+
+def claim(sessions: sessionmaker[Session], **kwargs):
+    with sessions() as session, session.begin():
+        event = inbox.claim_next(session, lease=LEASE, **kwargs)
+        return None if event is None else (event.id, event.attempts, event.webhook_event_id)
+
+
+def done(sessions: sessionmaker[Session], event_id: int, attempt: int) -> None:
+    with sessions() as session, session.begin():
+        inbox.mark_done(session, event_id, attempt=attempt)
+
+
+def test_store_skips_events_already_stored(sessions) -> None:
+    a, b = text_event(user_source("U1"), "a"), text_event(user_source("U1"), "b")
+    assert store(sessions, a, b) == inbox.StoredCount(new=2, duplicates=0)
+    assert store(sessions, b, a) == inbox.StoredCount(new=0, duplicates=2)
+
+
+def test_one_person_in_one_chat_is_handled_in_order_others_in_parallel(sessions) -> None:
+    first = text_event(group_source("C1", "U1"), "1")
+    second = text_event(group_source("C1", "U1"), "2")
+    other = text_event(group_source("C1", "U2"), "x")
+    store(sessions, first, second, other)
+    one = claim(sessions)
+    two = claim(sessions)
+    assert one[2] == first["webhookEventId"]
+    assert two[2] == other["webhookEventId"]  # U1's second waits for the first
+    assert claim(sessions) is None
+    done(sessions, one[0], one[1])
+    three = claim(sessions)
+    assert three[2] == second["webhookEventId"]
+
+
+def test_an_expired_lease_is_reclaimed_and_the_late_worker_loses(sessions) -> None:
+    store(sessions, text_event(user_source("U1"), "a"))
+    first = claim(sessions)
+    assert claim(sessions) is None  # still leased to the first worker
+    second = claim(sessions, now=utcnow() + LEASE + timedelta(seconds=1))
+    assert second[0] == first[0] and second[1] == 2
+    with pytest.raises(inbox.LostLease):
+        done(sessions, first[0], first[1])
+    done(sessions, second[0], second[1])
+    with sessions() as session:
+        assert inbox.counts_by_status(session) == {"done": 1}
+
+
+def test_failures_back_off_then_park(sessions) -> None:
+    store(sessions, text_event(user_source("U1"), "a"))
+    for attempt in (1, 2):
+        event_id, attempts, _ = claim(sessions, now=utcnow() + timedelta(minutes=attempt * 5))
+        assert attempts == attempt
+        with sessions() as session, session.begin():
+            assert inbox.mark_failed(session, event_id, "boom", max_attempts=2) == (
+                "pending" if attempt == 1 else "parked"
+            )
+        assert claim(sessions) is None  # backing off, then parked
+    assert claim(sessions, now=utcnow() + timedelta(hours=1)) is None
+
+
+def test_concurrent_workers_never_claim_one_event_twice_and_keep_order(sessions) -> None:
+    events = [text_event(group_source("C1", f"U{n % 5}"), str(n)) for n in range(60)]
+    store(sessions, *events)
+    handled: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            claimed = claim(sessions)
+            if claimed is None:
+                with sessions() as session:
+                    if not inbox.counts_by_status(session).get("pending"):
+                        return
+                continue
+            with lock:
+                handled.append((claimed[2], "x"))
+            done(sessions, claimed[0], claimed[1])
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    ids = [event_id for event_id, _ in handled]
+    assert sorted(ids) == sorted(e["webhookEventId"] for e in events)
+    assert len(ids) == len(set(ids))
+    order = {e["webhookEventId"]: n for n, e in enumerate(events)}
+    for user in range(5):
+        mine = [order[i] for i in ids if order[i] % 5 == user]
+        assert mine == sorted(mine)
