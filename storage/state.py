@@ -7,8 +7,9 @@ strings (callers store JSON); every key may carry a time to live.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,7 +61,7 @@ class RedisStateStore:
         except Exception:  # noqa: BLE001 - health check: any failure means "down"
             return False
 
-    def _call(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         import redis as redis_lib
 
         try:
