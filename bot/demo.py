@@ -12,13 +12,15 @@ from pathlib import Path
 
 from bot.app import create_app, shutdown
 from bot.localline import LocalLineServer
-from bot.services import build_services
+from bot.services import Services, build_services
 from bot.serving import BackgroundServer
 from bot.settings import Settings
 
 DEMO_SECRET = "demo-channel-secret"
 DEMO_TOKEN = "local-token"
 DEMO_USER = ("Udemo0001", "สมชาย ใจดี")
+SAMPLE_PLAN = Path(__file__).parent / "samples" / "sample_plan.txt"
+SAMPLE_UNIT = "สำนักงานเขตตัวอย่าง"
 
 BANNER = """\
 ก้าวหน้า (Kaona) demo: the bot is running on {bot} with SQLite at {db},
@@ -45,10 +47,13 @@ def run_demo(*, port: int = 8000, line_port: int = 8030, database: str = "data/d
         demo=True,
     )
     services = build_services(settings, migrate=True)
+    loaded = load_sample_plan(services)
     app = create_app(settings, services=services)
     server = _start_bot(app, port)
     line.world.add_user(DEMO_USER[0], DEMO_USER[1])
     print(BANNER.format(bot=server.url, db=database, line=line.url), flush=True)
+    if loaded:
+        print(f"ตัวอย่างแผน: นำเข้า {loaded} โครงการของ{SAMPLE_UNIT} (sample plan loaded)\n", flush=True)
     try:
         ChatSimulator(bot_url=server.url + "/callback", line_url=line.url, channel_secret=DEMO_SECRET).run(
             user_id=DEMO_USER[0], display_name=DEMO_USER[1], group_id=None
@@ -58,6 +63,20 @@ def run_demo(*, port: int = 8000, line_port: int = 8030, database: str = "data/d
         shutdown(app)
         line.stop()
     return 0
+
+
+def load_sample_plan(services: Services) -> int:
+    """The sample plan, the first time the demo database is used."""
+    from handlers.plans import import_plan
+    from storage.plans import list_projects
+
+    with services.sessions() as session:
+        if list_projects(session):
+            return 0
+    result = import_plan(
+        services.sessions, SAMPLE_PLAN.read_bytes(), SAMPLE_PLAN.name, unit=SAMPLE_UNIT, imported_by="demo"
+    )
+    return sum(1 for p in result.projects if p.status == "imported")
 
 
 def _start_line(port: int) -> LocalLineServer:
