@@ -19,6 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -68,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--name", default="สมชาย ใจดี", help="display name of that user")
     chat.add_argument("--group", default=None, help="type in this group id instead of one-to-one")
     chat.set_defaults(func=_chat)
+
+    from bot import cli_plans
+
+    cli_plans.add_commands(sub)
 
     demo = sub.add_parser("demo", help="run everything locally (SQLite, local LINE API) and open the chat simulator")
     demo.add_argument("--port", type=int, default=8000)

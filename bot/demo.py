@@ -19,6 +19,7 @@ from bot.settings import Settings
 DEMO_SECRET = "demo-channel-secret"
 DEMO_TOKEN = "local-token"
 DEMO_USER = ("Udemo0001", "สมชาย ใจดี")
+DEMO_GROUP = ("Cdemo0001", "ฝ่ายปกครอง (ตัวอย่าง)")
 SAMPLE_PLAN = Path(__file__).parent / "samples" / "sample_plan.txt"
 SAMPLE_UNIT = "สำนักงานเขตตัวอย่าง"
 
@@ -29,6 +30,9 @@ and a local LINE-compatible API on {line}. No LINE account is needed.
 พิมพ์ข้อความเหมือนแชตใน LINE (เช่น “ช่วยเหลือ”) แล้วกด Enter
 พิมพ์ตัวเลขเพื่อกดปุ่มตัวเลือก, /help ดูคำสั่งของโปรแกรมจำลอง, /quit ออก
 Type as in LINE; a number picks a button; /help lists simulator commands; /quit exits.
+
+ท่านเป็นผู้ประสานงานของหน่วยงานตัวอย่าง ลองพิมพ์ “โครงการ”, “สถานะ อบรม” หรือ “สรุป”
+พิมพ์ /group Cdemo0001 เพื่อคุยในกลุ่มงานตัวอย่าง แล้ว /dm เพื่อกลับมาแชตส่วนตัว
 """
 
 
@@ -51,6 +55,7 @@ def run_demo(*, port: int = 8000, line_port: int = 8030, database: str = "data/d
     app = create_app(settings, services=services)
     server = _start_bot(app, port)
     line.world.add_user(DEMO_USER[0], DEMO_USER[1])
+    line.world.add_group(DEMO_GROUP[0], DEMO_GROUP[1], [DEMO_USER[0]])
     print(BANNER.format(bot=server.url, db=database, line=line.url), flush=True)
     if loaded:
         print(f"ตัวอย่างแผน: นำเข้า {loaded} โครงการของ{SAMPLE_UNIT} (sample plan loaded)\n", flush=True)
@@ -66,9 +71,11 @@ def run_demo(*, port: int = 8000, line_port: int = 8030, database: str = "data/d
 
 
 def load_sample_plan(services: Services) -> int:
-    """The sample plan, the first time the demo database is used."""
+    """The first time the demo database is used: the sample plan, the demo user as
+    the coordinator of its unit, and a demo group bound to its projects."""
     from handlers.plans import import_plan
-    from storage.plans import list_projects
+    from storage import access
+    from storage.plans import find_unit, list_projects
 
     with services.sessions() as session:
         if list_projects(session):
@@ -76,6 +83,12 @@ def load_sample_plan(services: Services) -> int:
     result = import_plan(
         services.sessions, SAMPLE_PLAN.read_bytes(), SAMPLE_PLAN.name, unit=SAMPLE_UNIT, imported_by="demo"
     )
+    with services.sessions() as session, session.begin():
+        unit = find_unit(session, SAMPLE_UNIT)
+        assert unit is not None
+        access.add_coordinator(session, DEMO_USER[0], unit.id)
+        access.bind(session, DEMO_GROUP[0], [p.id for p in list_projects(session)], by="demo")
+        access.add_members(session, DEMO_GROUP[0], [DEMO_USER[0]])
     return sum(1 for p in result.projects if p.status == "imported")
 
 

@@ -22,8 +22,10 @@ from linebot.v3.messaging import (
     ApiException,
     Configuration,
     MessagingApi,
+    MessagingApiBlob,
     PushMessageRequest,
     ReplyMessageRequest,
+    RichMenuRequest,
     ShowLoadingAnimationRequest,
 )
 
@@ -43,6 +45,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LINE_API = "https://api.line.me"
+LINE_DATA_API = "https://api-data.line.me"  # uploads and downloads of content
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,58 @@ class LineGateway:
     def show_loading(self, user_id: str, seconds: int = 5) -> None:
         request = ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
         self._call(lambda: self._api.show_loading_animation(request, _request_timeout=self._timeout))
+
+    # -- rich menus ---------------------------------------------------------
+    def create_rich_menu(self, menu: dict[str, Any]) -> str:
+        """Create a rich menu from LINE's JSON object; its richMenuId."""
+        request = RichMenuRequest.from_dict(menu)
+        created = self._call(lambda: self._api.create_rich_menu(request, _request_timeout=self._timeout))
+        return str(created.rich_menu_id)
+
+    def upload_rich_menu_image(self, rich_menu_id: str, png: bytes) -> None:
+        # LINE takes content only at api-data.line.me, but the SDK sends every call to the
+        # configured host (api.line.me), so uploads get a client of their own. Installing a
+        # menu is rare: a short-lived client costs nothing here.
+        with ApiClient(self._data_configuration()) as client:
+            blob = MessagingApiBlob(client)
+            self._call(
+                lambda: blob.set_rich_menu_image(
+                    rich_menu_id,
+                    png,
+                    _headers={"Content-Type": "image/png"},
+                    _request_timeout=self._timeout,
+                )
+            )
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        self._call(lambda: self._api.set_default_rich_menu(rich_menu_id, _request_timeout=self._timeout))
+
+    def default_rich_menu(self) -> str | None:
+        """The default rich menu's ID, or None when there is none."""
+        try:
+            found = self._call(lambda: self._api.get_default_rich_menu_id(_request_timeout=self._timeout))
+        except LineNotFound:
+            return None
+        return str(found.rich_menu_id)
+
+    def list_rich_menus(self, name_prefix: str = "") -> list[str]:
+        """The IDs of the channel's rich menus whose name starts with ``name_prefix``."""
+        found = self._call(lambda: self._api.get_rich_menu_list(_request_timeout=self._timeout))
+        return [str(menu.rich_menu_id) for menu in found.richmenus if menu.name.startswith(name_prefix)]
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        self._call(lambda: self._api.delete_rich_menu(rich_menu_id, _request_timeout=self._timeout))
+
+    def _data_configuration(self) -> Configuration:
+        """The configuration for api-data calls: LINE's data host, or the same configured
+        host when one was set (the local LINE server serves both)."""
+        base = self._client.configuration
+        config = Configuration(
+            host=LINE_DATA_API if base.host == LINE_API else base.host,
+            access_token=base.access_token,
+        )
+        config.retries = base.retries
+        return config
 
     def _call(self, fn: Callable[[], T]) -> T:
         try:

@@ -19,6 +19,7 @@ from bot.events import IncomingEvent, from_payload
 from bot.services import Services
 from handlers.deps import Deps, Handler, Message
 from handlers.dispatch import route
+from handlers.membership import observe
 from storage import inbox, outbox
 from storage.db import utcnow
 
@@ -38,6 +39,7 @@ def process_next(services: Services, *, lease: timedelta = LEASE, router: Router
     try:
         with services.sessions() as session, session.begin():
             deps = Deps(session=session, settings=services.settings, state=services.state, now=utcnow())
+            observe(event, deps)
             messages = list(router(event)(event, deps))
             if messages and event.mode == "active":
                 _queue(deps, event, messages)

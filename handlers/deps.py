@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.events import IncomingEvent
 from bot.settings import Settings
+from storage.access import Viewer
 from storage.state import StateStore
 
 Message = dict[str, Any]
@@ -22,6 +23,14 @@ class Deps:
     settings: Settings
     state: StateStore
     now: datetime
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.settings.tz).date()
+
+
+def viewer_of(event: IncomingEvent) -> Viewer:
+    return Viewer(chat_type=event.chat_type, chat_id=event.chat_id, user_id=event.user_id)
 
 
 Handler = Callable[[IncomingEvent, Deps], Sequence[Message]]

@@ -34,6 +34,10 @@ class StateStore(Protocol):
         """Record an idempotency key; True the first time, False while it lives."""
         ...
 
+    def incr(self, key: str, *, ttl: int) -> int:
+        """Count up; the count starts at 1 and lives ``ttl`` seconds from its first use."""
+        ...
+
     def ping(self) -> bool: ...
 
 
@@ -54,6 +58,13 @@ class RedisStateStore:
 
     def add_once(self, key: str, *, ttl: int) -> bool:
         return bool(self._call(self._redis.set, self._prefix + key, "1", nx=True, ex=ttl))
+
+    def incr(self, key: str, *, ttl: int) -> int:
+        pipe = self._redis.pipeline()
+        pipe.incr(self._prefix + key)
+        pipe.expire(self._prefix + key, ttl, nx=True)
+        count, _ = self._call(pipe.execute)
+        return int(count)
 
     def ping(self) -> bool:
         try:
@@ -109,6 +120,19 @@ class SqlStateStore:
                 .returning(StateEntry.key)
             )
             return session.execute(stmt).first() is not None
+
+    def incr(self, key: str, *, ttl: int) -> int:
+        now = utcnow()
+        with self._session() as session, session.begin():
+            entry = session.get(StateEntry, key, with_for_update=True)
+            if entry is None or _expired(entry):
+                if entry is not None:
+                    session.delete(entry)
+                    session.flush()
+                session.add(StateEntry(key=key, value="1", expires_at=now + timedelta(seconds=ttl)))
+                return 1
+            entry.value = str(int(entry.value) + 1)
+            return int(entry.value)
 
     def purge_expired(self) -> int:
         with self._session() as session, session.begin():

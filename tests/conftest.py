@@ -23,8 +23,9 @@ from bot.localline import LocalLineServer, WebhookClient, World
 from bot.services import Services, build_services
 from bot.serving import BackgroundServer
 from bot.settings import Settings
-from storage.db import Base, make_engine
+from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.schema import metadata
 
 SERVICES = os.environ.get("KAONA_TEST_SERVICES", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("KAONA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -95,7 +96,7 @@ def database_url(tmp_path: Path, _pg_schema: str | None) -> Iterator[str]:
         yield url
         return
     engine = make_engine(_pg_schema)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -1,4 +1,4 @@
-"""LINE's message rules as pure functions.
+"""LINE's request rules as pure functions, and the error LINE answers with.
 
 Every ``validate_*`` function returns a list of error details shaped like
 LINE's own 400 answers: ``{"message": ..., "property": "messages[0].text"}``.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import Any, TypeGuard
 
 Detail = dict[str, str]
 
@@ -30,12 +30,18 @@ MAX_ACTION_TEXT = 300
 MAX_URI = 1000
 MAX_IMAGE_URL = 2000
 MAX_MULTICAST = 500
+MAX_RICH_MENU_AREAS = 20
+MAX_RICH_MENU_NAME = 300
+MAX_CHAT_BAR_TEXT = 14
+MAX_RICH_MENU_LABEL = 20
+MAX_RICH_MENU_ALIAS = 32
 
 QUICK_REPLY_ACTIONS = frozenset(
     {"postback", "message", "uri", "datetimepicker", "camera", "cameraRoll", "location",
      "clipboard"}
 )
 FLEX_ACTIONS = frozenset({"postback", "message", "uri", "datetimepicker", "clipboard"})
+RICH_MENU_ACTIONS = frozenset({"postback", "message", "uri", "datetimepicker", "richmenuswitch"})
 URI_SCHEMES = ("http://", "https://", "line://", "tel:")
 DATETIME_FORMATS = {
     "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
@@ -43,6 +49,17 @@ DATETIME_FORMATS = {
     "datetime": re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}$"),
 }
 SUBSTITUTION_KEY = re.compile(r"^[A-Za-z0-9_]{1,20}$")
+
+
+class LineError(Exception):
+    """A request LINE would refuse: the HTTP status, JSON body and extra headers to answer."""
+
+    def __init__(self, status: int, body: dict[str, Any],
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status}: {body.get('message')}")
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
 
 
 def utf16_len(text: str) -> int:
@@ -125,6 +142,9 @@ def validate_action(action: Any, prop: str, *, allowed: frozenset[str],
             errors.append(_err("must start with http, https, line or tel", f"{prop}.uri"))
     elif kind == "clipboard":
         errors += _string(action, "clipboardText", prop, max_len=1000)
+    elif kind == "richmenuswitch":
+        errors += _string(action, "richMenuAliasId", prop, max_len=MAX_RICH_MENU_ALIAS)
+        errors += _string(action, "data", prop, max_len=MAX_ACTION_TEXT)
     return errors
 
 
@@ -291,6 +311,63 @@ def validate_loading(body: dict[str, Any]) -> list[Detail]:
     if (not isinstance(seconds, int) or isinstance(seconds, bool) or not 5 <= seconds <= 60
             or seconds % 5):
         errors.append(_err("must be a multiple of 5 between 5 and 60", "loadingSeconds"))
+    return errors
+
+
+def _integer(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def rich_menu_size(size: Any) -> tuple[int, int] | None:
+    """``(width, height)`` of a size LINE allows for a rich menu, else None: width 800-2500,
+    height at least 250, width/height at least 1.45 (so 2500x1686 and 2500x843)."""
+    if not isinstance(size, dict):
+        return None
+    width, height = size.get("width"), size.get("height")
+    if (_integer(width) and _integer(height)
+            and 800 <= width <= 2500 and height >= 250 and width / height >= 1.45):
+        return width, height
+    return None
+
+
+def _rich_menu_area(area: Any, prop: str, size: tuple[int, int] | None) -> list[Detail]:
+    if not isinstance(area, dict):
+        return [_err("must be an object", prop)]
+    errors: list[Detail] = []
+    bounds = area.get("bounds")
+    keys = ("x", "y", "width", "height")
+    if not isinstance(bounds, dict) or not all(_integer(bounds.get(k)) for k in keys):
+        errors.append(_err("must have integer x, y, width and height", f"{prop}.bounds"))
+    elif min(bounds["x"], bounds["y"]) < 0 or min(bounds["width"], bounds["height"]) < 1:
+        errors.append(_err("must have x, y >= 0 and width, height >= 1", f"{prop}.bounds"))
+    elif size is not None and (bounds["x"] + bounds["width"] > size[0]
+                               or bounds["y"] + bounds["height"] > size[1]):
+        errors.append(_err("must be inside the rich menu image", f"{prop}.bounds"))
+    action = area.get("action")
+    errors += validate_action(action, f"{prop}.action", allowed=RICH_MENU_ACTIONS,
+                              label_max=None)
+    if isinstance(action, dict) and isinstance(action.get("label"), str):
+        errors += _string(action, "label", f"{prop}.action", max_len=MAX_RICH_MENU_LABEL)
+    return errors
+
+
+def validate_rich_menu(body: dict[str, Any]) -> list[Detail]:
+    """A rich menu object: its size, ``selected``, name, chat bar text and 1-20 areas,
+    each inside the image with an action a rich menu can carry."""
+    errors: list[Detail] = []
+    size = rich_menu_size(body.get("size"))
+    if size is None:
+        errors.append(_err("width must be 800-2500, height at least 250 and "
+                           "width/height at least 1.45 (2500x1686 or 2500x843)", "size"))
+    if not isinstance(body.get("selected"), bool):
+        errors.append(_err("must be a boolean", "selected"))
+    errors += _string(body, "name", "", max_len=MAX_RICH_MENU_NAME)
+    errors += _string(body, "chatBarText", "", max_len=MAX_CHAT_BAR_TEXT)
+    areas = body.get("areas")
+    if not isinstance(areas, list) or not 1 <= len(areas) <= MAX_RICH_MENU_AREAS:
+        return errors + [_err(f"Size must be between 1 and {MAX_RICH_MENU_AREAS}", "areas")]
+    for i, area in enumerate(areas):
+        errors += _rich_menu_area(area, f"areas[{i}]", size)
     return errors
 
 

@@ -21,7 +21,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bot.localline import rules
-from bot.localline.world import Group, LineError, RequestLog, World
+from bot.localline.rules import LineError
+from bot.localline.world import Group, RequestLog, World
 
 AUTH_FAILED = ("Authentication failed. Confirm that the access token in the authorization "
                "header is valid.")
@@ -156,6 +157,54 @@ def _line_api(world: World, access_token: str) -> Blueprint:
     def loading() -> Response:
         _validate(rules.validate_loading(_body()))
         return _json({}, 202)
+
+    menus = world.rich_menu_store
+
+    @api.post("/richmenu")
+    def create_rich_menu() -> Response:
+        body = _body()
+        _validate(rules.validate_rich_menu(body))
+        return _json({"richMenuId": menus.create(body).rich_menu_id})
+
+    @api.post("/richmenu/validate")
+    def validate_rich_menu() -> Response:
+        _validate(rules.validate_rich_menu(_body()))
+        return _json({})
+
+    @api.get("/richmenu/list")
+    def rich_menu_list() -> Response:
+        return _json({"richmenus": [menu.to_dict() for menu in menus.all()]})
+
+    @api.get("/richmenu/<rich_menu_id>")
+    def rich_menu(rich_menu_id: str) -> Response:
+        return _json(menus.get(rich_menu_id).to_dict())
+
+    @api.delete("/richmenu/<rich_menu_id>")
+    def delete_rich_menu(rich_menu_id: str) -> Response:
+        menus.delete(rich_menu_id)
+        return _json({})
+
+    @api.post("/richmenu/<rich_menu_id>/content")  # on api-data.line.me at LINE
+    def rich_menu_image(rich_menu_id: str) -> Response:
+        menus.set_image(rich_menu_id, request.get_data(), request.mimetype)
+        return _json({})
+
+    @api.post("/user/all/richmenu/<rich_menu_id>")
+    def set_default_rich_menu(rich_menu_id: str) -> Response:
+        menus.set_default(rich_menu_id)
+        return _json({})
+
+    @api.get("/user/all/richmenu")
+    def default_rich_menu() -> Response:
+        menu = menus.default()
+        if menu is None:
+            raise LineError(404, {"message": "no default richmenu"})
+        return _json({"richMenuId": menu.rich_menu_id})
+
+    @api.delete("/user/all/richmenu")
+    def clear_default_rich_menu() -> Response:
+        menus.clear_default()
+        return _json({})
 
     @api.get("/info")
     def bot_info() -> Response:

@@ -1,4 +1,5 @@
-"""The local LINE platform's in-memory state: who exists, what was sent, what it cost.
+"""The local LINE platform's in-memory state: who exists, what was sent, what it cost,
+and the channel's rich menus (``richmenus.RichMenus``, which has its own lock).
 
 Every public method takes one lock, so the HTTP threads, the test thread and a
 webhook driver can share one ``World``.  Sending is decided here atomically
@@ -15,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.localline.rules import error_body, mention_errors
+from bot.localline.richmenus import RichMenu, RichMenus
+from bot.localline.rules import LineError, error_body, mention_errors
 
 Clock = Callable[[], float]
 
@@ -27,17 +29,6 @@ FAULT_MESSAGES = {
     503: "Service unavailable", 504: "Gateway timeout",
 }
 QUOTABLE = frozenset({"text", "textV2", "sticker", "image", "video"})
-
-
-class LineError(Exception):
-    """A request LINE would refuse: the HTTP status, JSON body and extra headers to answer."""
-
-    def __init__(self, status: int, body: dict[str, Any],
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"{status}: {body.get('message')}")
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
 
 
 @dataclass
@@ -133,6 +124,7 @@ class World:
         self._lock = threading.RLock()
         self._next_delivery = 1
         self._next_message = 600_000_000_000_000_000
+        self.rich_menu_store = RichMenus()  # the server's rich menu endpoints work on it
         self._clear()
 
     def _clear(self) -> None:
@@ -145,6 +137,7 @@ class World:
         self._faults: list[Fault] = []
         self._retry_keys: dict[str, _Accepted] = {}
         self._usage: dict[tuple[int, int], int] = {}
+        self.rich_menu_store.clear()
 
     # -- people and chats ---------------------------------------------------
     def add_user(self, user_id: str, display_name: str, *, friend: bool = True,
@@ -381,6 +374,13 @@ class World:
     def usage(self) -> int:
         with self._lock:
             return self._usage.get(self._month(), 0)
+
+    # -- rich menus ---------------------------------------------------------
+    def rich_menus(self) -> list[RichMenu]:
+        return self.rich_menu_store.all()
+
+    def default_rich_menu(self) -> RichMenu | None:
+        return self.rich_menu_store.default()
 
     def reset(self) -> None:
         """Forget everything (delivery ids keep counting up so pollers stay correct)."""

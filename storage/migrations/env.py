@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import storage.models  # noqa: F401  (registers the tables on Base.metadata)
-from storage.db import Base, make_engine
+from storage.db import make_engine
+from storage.schema import metadata
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

@@ -13,7 +13,7 @@ def test_demo_runs_a_conversation_from_piped_input(tmp_path: Path) -> None:
     database = tmp_path / "demo.sqlite3"
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "demo", "--port", "0", "--line-port", "0", "--data", str(database)],
-        input="ช่วยเหลือ\n1\n/quit\n",
+        input="ช่วยเหลือ\nสถานะ อบรม\n/group Cdemo0001\nโครงการ\n/quit\n",
         capture_output=True,
         text=True,
         timeout=90,
@@ -22,5 +22,8 @@ def test_demo_runs_a_conversation_from_piped_input(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "sample plan loaded" in done.stdout
-    assert done.stdout.count("คำสั่งที่ใช้กับ “ก้าวหน้า” ได้") == 2  # typed, then picked as [1]
+    assert "คำสั่งที่ใช้กับ “ก้าวหน้า” ได้" in done.stdout
+    assert "โครงการอบรมอาสาสมัครป้องกันภัยฝ่ายพลเรือน" in done.stdout  # the status answer
+    assert "ตามแผน ณ" in done.stdout
+    assert "โครงการที่ติดตามในแชตนี้ (3 โครงการ)" in done.stdout  # in the demo group
     assert database.exists()

@@ -46,3 +46,10 @@ def test_add_once_is_true_only_the_first_time_while_the_key_lives(store) -> None
     assert not store.add_once("idem:evt1", ttl=1)
     time.sleep(1.2)
     assert store.add_once("idem:evt1", ttl=1)
+
+
+def test_incr_counts_within_its_window(store) -> None:
+    assert [store.incr("tries:C1", ttl=1) for _ in range(3)] == [1, 2, 3]
+    assert store.incr("tries:C2", ttl=1) == 1
+    time.sleep(1.2)
+    assert store.incr("tries:C1", ttl=1) == 1

@@ -1,0 +1,47 @@
+"""The typed commands: Thai words first, English aliases after, and a line of help each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.events import IncomingEvent
+from bot.thai import to_arabic_digits
+
+
+@dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]
+    usage: str
+    help_th: str
+    where: str = "any"  # any | group | user (one-to-one)
+
+    def matches(self, event: IncomingEvent) -> bool:
+        if event.type != "message" or event.command_text is None:
+            return False
+        head = event.command_text.split(" ", 1)[0].casefold()
+        return head in {w.casefold() for w in self.words}
+
+    def argument(self, event: IncomingEvent) -> str:
+        """What follows the command word, spaces squeezed ("" when nothing)."""
+        parts = (event.command_text or "").split(" ", 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    @property
+    def english(self) -> str | None:
+        return next((w for w in self.words if w.isascii() and w.isalpha()), None)
+
+
+HELP = Command(("ช่วยเหลือ", "help", "วิธีใช้", "เมนู", "?"), "ช่วยเหลือ", "ดูคำสั่งทั้งหมด")
+PROJECTS = Command(("โครงการ", "projects", "project"), "โครงการ", "ดูรายชื่อโครงการที่ติดตามในแชตนี้")
+STATUS = Command(("สถานะ", "status"), "สถานะ <ชื่อหรือรหัสโครงการ>", "ดูความก้าวหน้าเทียบกับแผน")
+SUMMARY = Command(("สรุป", "summary"), "สรุป", "สรุปว่าโครงการใดรายงานแล้ว ยังไม่รายงาน หรือล่าช้า")
+BIND = Command(("ผูกโครงการ", "bind"), "ผูกโครงการ <รหัส>", "ผูกกลุ่มนี้กับโครงการด้วยรหัสจากผู้ประสานงาน", "group")
+INVITE = Command(
+    ("เชิญ", "invite"), "เชิญ <ชื่อโครงการ|ทั้งหมด>", "ขอรหัสผูกกลุ่ม (ผู้ประสานงาน)", "user"
+)
+REGISTER = Command(("ลงทะเบียน", "register"), "ลงทะเบียน <รหัส>", "ลงทะเบียนเป็นผู้ประสานงาน", "user")
+
+
+def normalise_code(text: str) -> str:
+    """A code as typed ("๔๘๒ ๙๑๓", "482-913") -> "482913"."""
+    return "".join(ch for ch in to_arabic_digits(text) if ch.isdigit())

@@ -1,0 +1,86 @@
+"""Use cases for the events that change who is where: follow/unfollow, join/leave,
+members joining and leaving. Every event also keeps group membership current."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.events import IncomingEvent
+from bot.render import Choice, text
+from handlers.deps import Deps, Message
+from storage import access
+
+HELP_CHOICE = Choice(label="ช่วยเหลือ", text="ช่วยเหลือ")
+
+GREETING_USER = (
+    "สวัสดี ยินดีต้อนรับสู่ “ก้าวหน้า” (Kaona) 🙏\n"
+    "ผู้ช่วยติดตามแผนปฏิบัติราชการประจำปีของหน่วยงานกรุงเทพมหานคร ผ่าน LINE\n\n"
+    "ก้าวหน้าช่วยให้\n"
+    "• เจ้าหน้าที่รายงานความก้าวหน้าโครงการประจำเดือนได้ในแชต\n"
+    "• ทุกคนถามสถานะโครงการเทียบกับแผนได้ทันที\n"
+    "• ผู้ประสานงานได้รับสรุปว่าใครรายงานแล้ว ใครยังไม่รายงาน\n\n"
+    "พิมพ์ “ช่วยเหลือ” เพื่อดูคำสั่งที่ใช้ได้"
+)
+WELCOME_BACK_COORDINATOR = (
+    "\n\nยินดีต้อนรับกลับ ท่านเป็นผู้ประสานงานของ {units} "
+    "ก้าวหน้าจะส่งสรุปความก้าวหน้าให้ท่านอีกครั้ง"
+)
+GREETING_GROUP = (
+    "สวัสดีทุกท่าน 🙏 “ก้าวหน้า” (Kaona) เข้ากลุ่มแล้ว พร้อมช่วยติดตามแผนปฏิบัติราชการ\n\n"
+    "ขั้นแรก ผูกกลุ่มนี้กับโครงการที่กลุ่มรับผิดชอบ:\n"
+    "1. ขอรหัสผูกกลุ่มจากผู้ประสานงานของหน่วยงาน\n"
+    "2. พิมพ์ในกลุ่มนี้ว่า  ผูกโครงการ <รหัส>  เช่น  ผูกโครงการ 482913\n\n"
+    "ในกลุ่ม ก้าวหน้าจะตอบเฉพาะคำสั่ง หรือข้อความที่แท็กถึงก้าวหน้า จึงไม่รบกวนการสนทนาตามปกติ\n"
+    "พิมพ์ “ช่วยเหลือ” เพื่อดูคำสั่งที่ใช้ได้"
+)
+WELCOME_MEMBER = "ยินดีต้อนรับสมาชิกใหม่ 🙏 กลุ่มนี้รายงานความก้าวหน้าโครงการผ่าน “ก้าวหน้า” พิมพ์ “ช่วยเหลือ” เพื่อดูวิธีใช้"
+
+
+def observe(event: IncomingEvent, deps: Deps) -> None:
+    """Whoever writes in a group is a member of it (LINE sends no member list to
+    unverified accounts); whoever writes one-to-one is a person we know."""
+    if not event.user_id:
+        return
+    if event.in_group and event.type in ("message", "postback"):
+        access.add_members(deps.session, event.chat_id, [event.user_id])
+    elif not event.in_group and event.type in ("message", "postback"):
+        access.touch_person(deps.session, event.user_id, friend=True)
+
+
+def handle_follow(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+    if not event.user_id:
+        return []
+    access.touch_person(deps.session, event.user_id, friend=True)
+    greeting = GREETING_USER
+    units = access.coordinated_units(deps.session, event.user_id)
+    if units:
+        greeting += WELCOME_BACK_COORDINATOR.format(units=", ".join(u.path for u in units))
+    return [text(greeting, [HELP_CHOICE])]
+
+
+def handle_unfollow(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+    if event.user_id:
+        access.touch_person(deps.session, event.user_id, friend=False)
+    return []
+
+
+def handle_join(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+    access.ensure_group(deps.session, event.chat_id, rejoined=True)
+    return [text(GREETING_GROUP, [HELP_CHOICE])]
+
+
+def handle_leave(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+    access.leave_group(deps.session, event.chat_id)
+    return []
+
+
+def handle_member_joined(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+    access.add_members(deps.session, event.chat_id, event.member_ids)
+    if access.bound_projects(deps.session, event.chat_id):
+        return [text(WELCOME_MEMBER)]
+    return []
+
+
+def handle_member_left(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+    access.remove_members(deps.session, event.chat_id, event.member_ids)
+    return []

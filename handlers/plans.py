@@ -1,0 +1,173 @@
+"""Use case: import a unit's action plan (a step-table text or the spreadsheet
+template), validate every project, and store the valid ones in one transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.plans.model import ParsedProject, PlanFileError, Problem
+from bot.plans.spreadsheet import parse_spreadsheet
+from bot.plans.steptable import parse_step_tables
+from bot.plans.validate import validate
+from storage import plans as repo
+from storage.plan_models import PlanImport, Project
+
+SPREADSHEET_TYPES = {".xlsx", ".xlsm", ".xls", ".csv", ".tsv"}
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    project: ParsedProject
+    status: str  # imported | updated | rejected
+    unit: str | None
+    problems: list[Problem]
+
+
+@dataclass
+class ImportResult:
+    source: str
+    dry_run: bool
+    projects: list[ProjectResult] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for p in self.projects if p.status == "rejected")
+
+
+def read_plan(data: bytes, filename: str, *, fiscal_year: int | None = None, unit: str | None = None) -> list[ParsedProject]:
+    """Parse a plan file; PlanFileError (naming row and column where it can) when it
+    cannot be read at all."""
+    suffix = Path(filename).suffix.lower()
+    if suffix in SPREADSHEET_TYPES or data.startswith(b"PK\x03\x04"):
+        projects = parse_spreadsheet(data, filename)
+    else:
+        projects = parse_step_tables(decode_text(data), fiscal_year=fiscal_year, unit=unit)
+        if not projects:
+            raise PlanFileError(
+                "ไม่พบตารางขั้นตอนการปฏิบัติงานในไฟล์นี้ (ต้องมีหัวตาราง “ขั้นตอนการปฏิบัติงาน… / ร้อยละ / ระยะเวลาดำเนินการ”)",
+                "No step table was found in this file (a header row with the steps, percent and months is needed).",
+            )
+    return projects
+
+
+def decode_text(data: bytes) -> str:
+    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise PlanFileError("ไฟล์นี้ว่างเปล่า กรุณาตรวจสอบและส่งไฟล์ใหม่", "The file is empty.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode text" saved by Word or Excel
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:4096]:
+        raise PlanFileError(
+            "ไฟล์นี้ไม่ใช่ข้อความหรือสเปรดชีตที่ระบบอ่านได้ กรุณาคัดลอกตารางเป็นข้อความ หรือใช้แบบฟอร์ม .xlsx",
+            "This is a binary file, not text or a spreadsheet Kaona can read.",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            text = data.decode("cp874")  # Thai Windows (TIS-620), still common in offices
+        except UnicodeDecodeError:
+            text = ""
+        # Any byte decodes as cp874, so only take it when plan words appear in it.
+        if any(word in text for word in ("โครงการ", "ขั้นตอน", "ร้อยละ")):
+            return text
+        raise PlanFileError(
+            f"ไฟล์นี้ไม่ได้เข้ารหัสแบบ UTF-8 (พบอักขระที่อ่านไม่ได้ที่บรรทัด {line}) กรุณาบันทึกเป็น UTF-8 แล้วลองใหม่",
+            f"The file is not UTF-8 (undecodable bytes at line {line}); save it as UTF-8 and try again.",
+            row=line,
+        ) from exc
+
+
+def import_plan(
+    sessions: sessionmaker[Session],
+    data: bytes,
+    filename: str,
+    *,
+    unit: str | None = None,
+    fiscal_year: int | None = None,
+    equal_weights: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    imported_by: str = "admin",
+) -> ImportResult:
+    parsed = read_plan(data, filename, fiscal_year=fiscal_year, unit=unit)
+    result = ImportResult(source=filename, dry_run=dry_run)
+    with sessions() as session:
+        session.begin()
+        record = repo.start_import(session, source_file=filename, imported_by=imported_by)
+        cache: dict[tuple[int, int], dict[str, Project]] = {}
+        for project in parsed:
+            result.projects.append(
+                _import_one(session, project, unit, fiscal_year, equal_weights, force, record, cache)
+            )
+        record.summary = json.dumps(
+            [
+                {
+                    "name": r.project.name,
+                    "code": r.project.code,
+                    "status": r.status,
+                    "problems": [repo.problem_json(p) for p in r.problems],
+                }
+                for r in result.projects
+            ],
+            ensure_ascii=False,
+        )
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    return result
+
+
+def _import_one(
+    session: Session,
+    project: ParsedProject,
+    unit_name: str | None,
+    fiscal_year: int | None,
+    equal_weights: bool,
+    force: bool,
+    record: PlanImport,
+    cache: dict[tuple[int, int], dict[str, Project]],
+) -> ProjectResult:
+    unit_name = unit_name or project.unit
+    if fiscal_year is not None and project.fiscal_year is None:
+        project = replace(project, fiscal_year=fiscal_year)
+    checked = validate(project, equal_weights=equal_weights)
+    problems = list(checked.problems)
+    if not unit_name:
+        problems.append(
+            Problem(
+                "error",
+                "missing_unit",
+                "ไม่ทราบหน่วยงานของโครงการนี้ กรุณาระบุด้วย --unit เช่น --unit \"สำนักงานเขตบางซื่อ\"",
+                'The unit of this project is unknown; give it with --unit, e.g. --unit "District Office".',
+            )
+        )
+    if any(p.level == "error" for p in problems) or checked.fiscal_year is None or not unit_name:
+        return ProjectResult(checked, "rejected", unit_name, problems)
+    repo.ensure_fiscal_year(session, checked.fiscal_year)
+    unit = repo.ensure_unit(session, unit_name)
+    existing = cache.get((checked.fiscal_year, unit.id))
+    if existing is None:
+        existing = repo.existing_projects(session, checked.fiscal_year, unit)
+        cache[(checked.fiscal_year, unit.id)] = existing
+    key = repo.project_key(checked.code, checked.name)
+    outcome = repo.save_project(
+        session,
+        replace(checked, problems=problems),
+        unit=unit,
+        fiscal_year=checked.fiscal_year,
+        import_record=record,
+        existing=existing.get(key),
+        force=force,
+    )
+    if outcome.project is not None and outcome.status != "rejected":
+        existing[key] = outcome.project
+    return ProjectResult(checked, outcome.status, unit.name, outcome.problems)

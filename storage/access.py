@@ -1,0 +1,278 @@
+"""Who may see what, in one place, and the records it rests on.
+
+A project is visible in a chat when:
+- the chat is a group (or room) bound to the project, or
+- it is a one-to-one chat with a coordinator of the project's unit (or of a unit
+  it belongs to), or
+- it is a one-to-one chat with a member of an active group bound to the project.
+Everything else answers as if the project did not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, union
+from sqlalchemy.orm import Session, selectinload
+
+from storage.access_models import (
+    ChatGroup,
+    Coordinator,
+    GroupMember,
+    GroupProject,
+    InviteCode,
+    Person,
+)
+from storage.db import dialect_insert, utcnow
+from storage.plan_models import Project, Unit
+from storage.plans import unit_tree_ids
+
+CODE_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks, and in which chat."""
+
+    chat_type: str  # user | group | room
+    chat_id: str
+    user_id: str | None
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat_type in ("group", "room")
+
+
+def visible_project_ids(session: Session, viewer: Viewer) -> set[int]:
+    if viewer.in_group:
+        query = (
+            select(GroupProject.project_id)
+            .join(ChatGroup, ChatGroup.group_id == GroupProject.group_id)
+            .where(GroupProject.group_id == viewer.chat_id, ChatGroup.active.is_(True))
+        )
+        return set(session.scalars(query))
+    if not viewer.user_id:
+        return set()
+    unit_ids: set[int] = set()
+    for unit_id in session.scalars(select(Coordinator.unit_id).where(Coordinator.user_id == viewer.user_id)):
+        unit_ids.update(unit_tree_ids(session, unit_id))
+    through_groups = (
+        select(GroupProject.project_id)
+        .join(GroupMember, GroupMember.group_id == GroupProject.group_id)
+        .join(ChatGroup, ChatGroup.group_id == GroupProject.group_id)
+        .where(GroupMember.user_id == viewer.user_id, ChatGroup.active.is_(True))
+    )
+    coordinated = select(Project.id).where(Project.unit_id.in_(unit_ids))
+    return set(session.scalars(union(through_groups, coordinated)))
+
+
+def visible_projects(session: Session, viewer: Viewer, *, fiscal_year: int | None = None) -> list[Project]:
+    ids = visible_project_ids(session, viewer)
+    if not ids:
+        return []
+    query = select(Project).where(Project.id.in_(ids)).options(selectinload(Project.steps), selectinload(Project.unit))
+    if fiscal_year is not None:
+        query = query.where(Project.fiscal_year == fiscal_year)
+    return list(session.scalars(query.order_by(Project.fiscal_year.desc(), Project.id)))
+
+
+def can_see(session: Session, viewer: Viewer, project_id: int) -> bool:
+    return project_id in visible_project_ids(session, viewer)
+
+
+def coordinated_units(session: Session, user_id: str) -> list[Unit]:
+    query = select(Unit).join(Coordinator, Coordinator.unit_id == Unit.id).where(Coordinator.user_id == user_id)
+    return list(session.scalars(query.order_by(Unit.name)))
+
+
+# People and groups -------------------------------------------------------------
+
+
+def touch_person(session: Session, user_id: str, *, friend: bool | None = None) -> Person:
+    person = session.get(Person, user_id)
+    if person is None:
+        person = Person(user_id=user_id, is_friend=bool(friend), created_at=utcnow())
+        session.add(person)
+    elif friend is not None:
+        person.is_friend = friend
+    session.flush()
+    return person
+
+
+def needs_name_refresh(session: Session, user_id: str, *, every: timedelta = timedelta(days=1)) -> bool:
+    person = session.get(Person, user_id)
+    return person is None or person.name_refreshed_at is None or person.name_refreshed_at < utcnow() - every
+
+
+def set_display_name(session: Session, user_id: str, name: str | None) -> None:
+    person = touch_person(session, user_id)
+    if name:
+        person.display_name = name[:200]
+    person.name_refreshed_at = utcnow()
+
+
+def ensure_group(session: Session, group_id: str, *, rejoined: bool = False) -> ChatGroup:
+    group = session.get(ChatGroup, group_id)
+    if group is None:
+        group = ChatGroup(group_id=group_id, active=True, joined_at=utcnow())
+        session.add(group)
+    elif rejoined and not group.active:
+        group.active, group.left_at, group.joined_at = True, None, utcnow()
+    session.flush()
+    return group
+
+
+def leave_group(session: Session, group_id: str) -> None:
+    group = ensure_group(session, group_id)
+    group.active, group.left_at = False, utcnow()
+
+
+def add_members(session: Session, group_id: str, user_ids: Iterable[str]) -> None:
+    ensure_group(session, group_id)
+    insert = dialect_insert(session)
+    for user_id in user_ids:
+        touch_person(session, user_id)
+        session.execute(
+            insert(GroupMember)
+            .values(group_id=group_id, user_id=user_id, joined_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+
+
+def remove_members(session: Session, group_id: str, user_ids: Iterable[str]) -> None:
+    session.execute(
+        delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id.in_(list(user_ids)))
+    )
+
+
+def can_push(session: Session, chat_id: str) -> bool:
+    """Never push to a group the bot has left or to a person who blocked it."""
+    group = session.get(ChatGroup, chat_id)
+    if group is not None:
+        return group.active
+    person = session.get(Person, chat_id)
+    return person is None or person.is_friend
+
+
+# Binding -------------------------------------------------------------------------
+
+
+def bind(session: Session, group_id: str, project_ids: Iterable[int], *, by: str) -> list[int]:
+    """Bind a group to projects; returns the ids newly bound."""
+    ensure_group(session, group_id)
+    already = set(session.scalars(select(GroupProject.project_id).where(GroupProject.group_id == group_id)))
+    new = [pid for pid in dict.fromkeys(project_ids) if pid not in already]
+    session.add_all(GroupProject(group_id=group_id, project_id=pid, bound_by=by, bound_at=utcnow()) for pid in new)
+    session.flush()
+    return new
+
+
+def unbind(session: Session, group_id: str, project_ids: Sequence[int] | None = None) -> int:
+    query = delete(GroupProject).where(GroupProject.group_id == group_id)
+    if project_ids is not None:
+        query = query.where(GroupProject.project_id.in_(project_ids))
+    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def bound_projects(session: Session, group_id: str) -> list[Project]:
+    query = (
+        select(Project)
+        .join(GroupProject, GroupProject.project_id == Project.id)
+        .where(GroupProject.group_id == group_id)
+        .order_by(Project.id)
+    )
+    return list(session.scalars(query))
+
+
+# Coordinators --------------------------------------------------------------------
+
+
+def add_coordinator(session: Session, user_id: str, unit_id: int) -> bool:
+    touch_person(session, user_id, friend=True)
+    exists = session.scalar(
+        select(Coordinator).where(Coordinator.user_id == user_id, Coordinator.unit_id == unit_id)
+    )
+    if exists is not None:
+        return False
+    session.add(Coordinator(user_id=user_id, unit_id=unit_id, created_at=utcnow()))
+    session.flush()
+    return True
+
+
+def remove_coordinator(session: Session, user_id: str, unit_id: int | None = None) -> int:
+    query = delete(Coordinator).where(Coordinator.user_id == user_id)
+    if unit_id is not None:
+        query = query.where(Coordinator.unit_id == unit_id)
+    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def list_coordinators(session: Session) -> list[Coordinator]:
+    query = select(Coordinator).options(selectinload(Coordinator.person), selectinload(Coordinator.unit))
+    return list(session.scalars(query.order_by(Coordinator.unit_id, Coordinator.user_id)))
+
+
+# One-time codes ------------------------------------------------------------------
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def create_code(
+    session: Session,
+    kind: str,
+    *,
+    created_by: str,
+    ttl: timedelta,
+    unit_id: int | None = None,
+    project_ids: Sequence[int] | None = None,
+) -> str:
+    """A fresh random numeric code, unique among all codes ever issued."""
+    while True:
+        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        if session.scalar(select(InviteCode.id).where(InviteCode.code_hash == code_hash(code))) is None:
+            break
+    session.add(
+        InviteCode(
+            code_hash=code_hash(code),
+            kind=kind,
+            unit_id=unit_id,
+            project_ids=json.dumps(list(project_ids)) if project_ids is not None else None,
+            created_by=created_by,
+            created_at=utcnow(),
+            expires_at=utcnow() + ttl,
+        )
+    )
+    session.flush()
+    return code
+
+
+def redeem_code(session: Session, code: str, kind: str, *, used_in: str) -> tuple[InviteCode | None, str]:
+    """Use a code once. Returns (code, "ok") or (None, "unknown" | "used" | "expired")."""
+    found = session.scalar(
+        select(InviteCode).where(InviteCode.code_hash == code_hash(code), InviteCode.kind == kind).with_for_update()
+    )
+    if found is None:
+        return None, "unknown"
+    if found.used_at is not None:
+        return None, "used"
+    if found.expires_at <= utcnow():
+        return None, "expired"
+    found.used_at, found.used_in = utcnow(), used_in
+    session.flush()
+    return found, "ok"
+
+
+def code_projects(session: Session, invite: InviteCode) -> list[int]:
+    """The projects a bind code covers: its listed projects, or all of its unit's now."""
+    if invite.project_ids:
+        return [int(pid) for pid in json.loads(invite.project_ids)]
+    if invite.unit_id is None:
+        return []
+    tree = unit_tree_ids(session, invite.unit_id)
+    return list(session.scalars(select(Project.id).where(Project.unit_id.in_(tree)).order_by(Project.id)))
