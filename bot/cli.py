@@ -70,9 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--group", default=None, help="type in this group id instead of one-to-one")
     chat.set_defaults(func=_chat)
 
-    from bot import cli_plans
+    from bot import cli_access, cli_plans
 
     cli_plans.add_commands(sub)
+    cli_access.add_commands(sub)
 
     demo = sub.add_parser("demo", help="run everything locally (SQLite, local LINE API) and open the chat simulator")
     demo.add_argument("--port", type=int, default=8000)

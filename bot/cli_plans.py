@@ -55,7 +55,8 @@ def _fiscal_year(text: str) -> int:
     return year
 
 
-def _sessions() -> tuple[Engine, sessionmaker[Session]]:
+def open_database() -> tuple[Engine, sessionmaker[Session]]:
+    """The database of DATABASE_URL; an embedded SQLite one is migrated on first use."""
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
 
@@ -75,7 +76,7 @@ def run_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"อ่านไฟล์ไม่ได้ / cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    engine, sessions = _sessions()
+    engine, sessions = open_database()
     try:
         result = import_plan(
             sessions,
@@ -187,7 +188,7 @@ def run_projects(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(demo=True)
     today = args.date or datetime.now(settings.tz).date()
-    engine, sessions = _sessions()
+    engine, sessions = open_database()
     rows = []
     with sessions() as session:
         projects = list_projects(session, unit=args.unit, fiscal_year=args.fy)

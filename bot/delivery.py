@@ -20,7 +20,7 @@ from bot.errors import (
     LineUnavailable,
 )
 from bot.services import Services
-from storage import outbox
+from storage import access, outbox
 from storage.db import utcnow
 from storage.models import OutboxMessage
 
@@ -62,6 +62,10 @@ def _reply(services: Services, row: OutboxMessage) -> str:
 
 
 def _push(services: Services, row: OutboxMessage) -> str:
+    with services.sessions() as session:
+        reachable = access.can_push(session, row.chat_id)
+    if not reachable:
+        return _finish(services, row.id, "dropped", error="the bot left this group or the person blocked it")
     try:
         services.gateway.push(row.chat_id, outbox.messages_of(row), retry_key=row.retry_key)
     except LineRateLimited as exc:

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from bot.delivery import deliver
 from bot.events import IncomingEvent, from_payload
+from bot.profiles import refresh_display_name
 from bot.services import Services
 from handlers.deps import Deps, Handler, Message
 from handlers.dispatch import route
@@ -37,8 +38,17 @@ def process_next(services: Services, *, lease: timedelta = LEASE, router: Router
         event_id, attempt, payload = claimed.id, claimed.attempts, claimed.payload
     event = from_payload(event_id, payload)
     try:
+        refresh_display_name(services, event)
+    except Exception:  # noqa: BLE001 - a name is a nicety; the event must still be handled
+        log.exception("display name refresh failed for event %s", event_id)
+    try:
         with services.sessions() as session, session.begin():
-            deps = Deps(session=session, settings=services.settings, state=services.state, now=utcnow())
+            deps = Deps(
+                session=session,
+                settings=services.settings,
+                state=services.state.for_session(session),
+                now=utcnow(),
+            )
             observe(event, deps)
             messages = list(router(event)(event, deps))
             if messages and event.mode == "active":

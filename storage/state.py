@@ -7,11 +7,12 @@ strings (callers store JSON); every key may carry a time to live.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, Text, cast, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +41,10 @@ class StateStore(Protocol):
 
     def ping(self) -> bool: ...
 
+    def for_session(self, session: Session) -> StateStore:
+        """This store, working inside a handler's transaction where that matters."""
+        ...
+
 
 class RedisStateStore:
     def __init__(self, client: redis.Redis, *, prefix: str = "kaona:") -> None:
@@ -66,6 +71,9 @@ class RedisStateStore:
         count, _ = self._call(pipe.execute)
         return int(count)
 
+    def for_session(self, session: Session) -> RedisStateStore:
+        return self
+
     def ping(self) -> bool:
         try:
             return bool(self._redis.ping())
@@ -82,19 +90,27 @@ class RedisStateStore:
 
 
 class SqlStateStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    """State in the SQL database. Bound to a handler's session (``for_session``), it
+    works inside that transaction: on SQLite a second writer would wait for the
+    first, and state then commits or rolls back with the handler's own changes."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, bound: Session | None = None) -> None:
         self._sessions = sessions
+        self._bound = bound
+
+    def for_session(self, session: Session) -> SqlStateStore:
+        return SqlStateStore(self._sessions, bound=session)
 
     def get(self, key: str) -> str | None:
-        with self._session() as session:
-            entry = session.get(StateEntry, key)
+        with self._tx() as session:
+            entry = session.get(StateEntry, key, populate_existing=True)
             if entry is None or _expired(entry):
                 return None
             return entry.value
 
     def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
         expires = utcnow() + timedelta(seconds=ttl) if ttl else None
-        with self._session() as session, session.begin():
+        with self._tx() as session:
             insert = dialect_insert(session)
             stmt = insert(StateEntry).values(key=key, value=value, expires_at=expires)
             stmt = stmt.on_conflict_do_update(
@@ -103,12 +119,12 @@ class SqlStateStore:
             session.execute(stmt)
 
     def delete(self, key: str) -> None:
-        with self._session() as session, session.begin():
+        with self._tx() as session:
             session.execute(delete(StateEntry).where(StateEntry.key == key))
 
     def add_once(self, key: str, *, ttl: int) -> bool:
         now = utcnow()
-        with self._session() as session, session.begin():
+        with self._tx() as session:
             session.execute(
                 delete(StateEntry).where(StateEntry.key == key, StateEntry.expires_at <= now)
             )
@@ -123,32 +139,38 @@ class SqlStateStore:
 
     def incr(self, key: str, *, ttl: int) -> int:
         now = utcnow()
-        with self._session() as session, session.begin():
-            entry = session.get(StateEntry, key, with_for_update=True)
-            if entry is None or _expired(entry):
-                if entry is not None:
-                    session.delete(entry)
-                    session.flush()
-                session.add(StateEntry(key=key, value="1", expires_at=now + timedelta(seconds=ttl)))
-                return 1
-            entry.value = str(int(entry.value) + 1)
-            return int(entry.value)
+        with self._tx() as session:
+            session.execute(
+                delete(StateEntry).where(StateEntry.key == key, StateEntry.expires_at <= now)
+            )
+            insert = dialect_insert(session)
+            stmt = insert(StateEntry).values(key=key, value="1", expires_at=now + timedelta(seconds=ttl))
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"value": cast(cast(StateEntry.value, Integer) + 1, Text)},
+            ).returning(StateEntry.value)
+            return int(session.execute(stmt).scalar_one())
 
     def purge_expired(self) -> int:
-        with self._session() as session, session.begin():
+        with self._tx() as session:
             result = session.execute(delete(StateEntry).where(StateEntry.expires_at <= utcnow()))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def ping(self) -> bool:
         try:
-            with self._session() as session:
+            with self._sessions() as session:
                 session.execute(select(1))
             return True
         except SQLAlchemyError:
             return False
 
-    def _session(self) -> Session:
-        return self._sessions()
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        if self._bound is not None:
+            yield self._bound
+            return
+        with self._sessions() as session, session.begin():
+            yield session
 
 
 def _expired(entry: StateEntry) -> bool:

@@ -349,6 +349,11 @@ class World:
         with self._lock:
             self._faults.clear()
 
+    def faults(self) -> list[Fault]:
+        """Faults not used up yet: one gone means a request reached the server."""
+        with self._lock:
+            return list(self._faults)
+
     def take_fault(self, path: str) -> Fault | None:
         """The first fault matching ``path``, counting one use of it."""
         with self._lock:

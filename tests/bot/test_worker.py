@@ -62,14 +62,17 @@ def test_worker_killed_mid_send_is_restarted_and_nothing_is_sent_twice(bot_facto
     worker = start_worker(settings)
     try:
         bot.client.send_text(user_source("U1"), "ช่วยเหลือ")
-        bot.wait_until(lambda: bot.sql("SELECT 1 FROM outbox WHERE status = 'sending'"), timeout=20)
-        kill(worker)  # dies while LINE is still answering the reply
+        bot.wait_until(lambda: not bot.world.faults(), timeout=20)  # the reply's headers reached LINE
+        assert bot.sql("SELECT status FROM outbox") == [("sending",)]
+        kill(worker)  # dies while LINE is still answering the reply (it takes 2 s)
         worker = start_worker(settings)
         bot.client.send_text(user_source("U2"), "ช่วยเหลือ")
         bot.settle(timeout=30)
     finally:
         kill(worker)
     assert bot.sql("SELECT status, attempts FROM inbox_events ORDER BY id") == [("done", 1), ("done", 1)]
-    # LINE got the first reply once; the restarted worker did not send it again.
+    # LINE takes the first reply once (after its 2 s); the restarted worker did not send it again.
+    bot.wait_until(lambda: len(bot.world.deliveries()) >= 2, timeout=10)
+    time.sleep(0.5)
     assert sorted(d.to for d in bot.world.deliveries()) == ["U1", "U2"]
     assert bot.sql("SELECT status FROM outbox ORDER BY id") == [("unknown",), ("sent",)]
