@@ -31,6 +31,8 @@ class Command:
         return next((w for w in self.words if w.isascii() and w.isalpha()), None)
 
 
+REPORT = Command(("รายงาน", "report"), "รายงาน", "รายงานความก้าวหน้าโครงการประจำเดือน")
+EDIT_REPORT = Command(("แก้ไขรายงาน", "editreport"), "แก้ไขรายงาน", "แก้ไขรายงานของเดือนนี้")
 HELP = Command(("ช่วยเหลือ", "help", "วิธีใช้", "เมนู", "?"), "ช่วยเหลือ", "ดูคำสั่งทั้งหมด")
 PROJECTS = Command(("โครงการ", "projects", "project"), "โครงการ", "ดูรายชื่อโครงการที่ติดตามในแชตนี้")
 STATUS = Command(("สถานะ", "status"), "สถานะ <ชื่อหรือรหัสโครงการ>", "ดูความก้าวหน้าเทียบกับแผน")

@@ -104,11 +104,11 @@ def _verdict(where: Standing) -> str:
     label = where.status.label_th
     if where.points is None or where.points == 0:
         return label
-    behind_or_ahead = "ช้ากว่าแผน" if where.points < 0 else "เร็วกว่าแผน"
-    detail = f"{behind_or_ahead} {percent(abs(where.points))}"
+    points = format(abs(where.points).normalize(), "f")
+    detail = f"{points} จุด"
     if where.months:
-        detail += f" (ประมาณ {abs(where.months).normalize():f} เดือน)"
-    return f"{label} · {detail}"
+        detail += f" หรือประมาณ {abs(where.months).normalize():f} เดือน"
+    return f"{label} ({detail})"
 
 
 def handle_summary(event: IncomingEvent, deps: Deps) -> Sequence[Message]:

@@ -169,3 +169,18 @@ class ProgressReport(Base):
     updated_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("project_id", "number", name="uq_reports_number"),)
+
+
+class ReportRevision(Base):
+    """An earlier version of an edited report: edits never overwrite silently."""
+
+    __tablename__ = "report_revisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("progress_reports.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)  # JSON of the report as it was
+    replaced_by: Mapped[str | None] = mapped_column(String(64))  # who edited it
+    replaced_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("report_id", "revision", name="uq_report_revision"),)

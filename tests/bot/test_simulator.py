@@ -54,7 +54,7 @@ def test_typing_thai_help_shows_the_help_and_the_text_arrives_untouched(
         bot: RunningBot, line: LocalLineServer) -> None:
     out = chat(bot.callback, line.url, "ช่วยเหลือ\n")
     assert "ก้าวหน้า [reply]\n" + HELP_TEXT in out
-    assert "  [1] โครงการ" in out and "ช่วยเหลือ" in out
+    assert "  [1] รายงาน" in out and "ช่วยเหลือ" in out
     [payload] = inbox_payloads(bot)
     assert payload["message"]["text"] == "ช่วยเหลือ"
     assert payload["source"] == {"type": "user", "userId": "U1000"}

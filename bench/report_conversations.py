@@ -1,0 +1,117 @@
+"""Benchmark: complete report conversations through the webhook.
+
+Runs N conversations (default 200) of seven turns each against a running bot
+(local LINE API, real database), several people at once in bound groups, and
+prints the time per turn measured on the server side: from the webhook request
+to the reply arriving at the LINE API (acknowledge, store, claim, flow, save,
+reply). p50/p95 over all turns, and per state-changing turn kind.
+
+    .venv/bin/python bench/report_conversations.py               # SQLite, no Redis
+    .venv/bin/python bench/report_conversations.py --services    # PostgreSQL + Redis
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bot.app import create_app, shutdown
+from bot.localline import LocalLineServer, WebhookClient, group_source
+from bot.services import build_services
+from bot.serving import BackgroundServer
+from bot.settings import Settings
+from handlers.plans import import_plan
+from storage import access
+from storage.db import make_engine
+from storage.plans import list_projects
+
+SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "samples" / "sample_plan.txt"
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS = "redis://127.0.0.1:6379/14"
+TURNS = ("รายงาน อบรม", "1", "50", "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว", "12,500", "ไม่มี", "ยืนยัน")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8, help="people talking at the same time")
+    parser.add_argument("--services", action="store_true")
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    tmp = tempfile.TemporaryDirectory()
+    if args.services:
+        database_url, redis_url = PG, REDIS
+        engine = make_engine(PG)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        import redis
+
+        redis.Redis.from_url(REDIS).flushdb()
+    else:
+        database_url, redis_url = f"sqlite:///{tmp.name}/bench.sqlite3", None
+    line = LocalLineServer(quota=None).start()
+    settings = Settings(channel_secret="bench", channel_access_token="local-token", database_url=database_url,
+                        redis_url=redis_url, line_api_base_url=line.url)  # fmt: skip
+    services = build_services(settings, migrate=True)
+    import_plan(services.sessions, SAMPLE.read_bytes(), SAMPLE.name, unit="สำนักงานเขตตัวอย่าง")
+    groups = [f"Cbench{g}" for g in range(10)]
+    with services.sessions() as session, session.begin():
+        ids = [p.id for p in list_projects(session)]
+        for group in groups:
+            access.bind(session, group, ids, by="bench")
+    app = create_app(settings, services=services)
+    server = BackgroundServer(app).start()
+    client = WebhookClient(server.url + "/callback", settings.channel_secret, world=line.world)
+
+    turn_times: list[float] = []
+    lock = threading.Lock()
+
+    def converse(n: int) -> None:
+        source = group_source(groups[n % len(groups)], f"Ubench{n:04d}")
+        chat = source["groupId"]
+        for typed in TURNS:
+            started = time.perf_counter()
+            token = client.send_text(source, typed).reply_token
+            while not any(d.reply_token == token for d in line.world.deliveries(kind="reply", to=chat)):
+                time.sleep(0.002)
+            with lock:
+                turn_times.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        list(pool.map(converse, range(args.conversations)))
+    wall = time.perf_counter() - started
+    with services.engine.connect() as conn:
+        saved = conn.execute(text("SELECT count(*) FROM progress_reports")).scalar_one()
+
+    turn_times.sort()
+    backend = "PostgreSQL + Redis" if args.services else "SQLite, no Redis"
+    print(f"backend: {backend}; {args.conversations} conversations x {len(TURNS)} turns, "
+          f"{args.concurrency} people at once, {saved} reports saved, {wall:.1f} s")
+    print(f"time per turn (webhook in -> reply at LINE): p50 {_ms(turn_times, 0.5)} ms, "
+          f"p95 {_ms(turn_times, 0.95)} ms, mean {statistics.mean(turn_times) * 1000:.1f} ms")
+    server.stop()
+    shutdown(app)
+    line.stop()
+    tmp.cleanup()
+    return 0 if saved == args.conversations else 1
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{values[min(len(values) - 1, int(q * len(values)))] * 1000:.1f}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Flex cards: a report summary as a LINE bubble, with a plain-text alt for
+notifications and for clients that cannot show Flex."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.render import clip
+from bot.standing import bar, percent
+from flows.report_card import SummaryCard
+
+ALT_LIMIT = 1500
+GREEN, AMBER, RED, GREY = "#1DB446", "#E6A100", "#D93025", "#888888"
+
+
+def summary_card(card: SummaryCard) -> dict[str, Any]:
+    return {"type": "flex", "altText": clip(alt_text(card), ALT_LIMIT), "contents": _bubble(card)}
+
+
+def alt_text(card: SummaryCard) -> str:
+    lines = [
+        f"{card.title}: {card.project}",
+        f"ความก้าวหน้า {percent(card.percent)} (แผน {percent(card.planned)}) · {card.status}",
+        card.steps,
+        f"ผลการดำเนินงาน: {card.work_done}",
+        f"งบประมาณที่เบิกจ่าย: {_baht(card.budget)} บาท",
+        f"ปัญหาอุปสรรค: {card.obstacles or 'ไม่มี'}",
+    ]
+    if card.reason:
+        lines.append(f"เหตุผลที่ตัวเลขลดลง: {card.reason}")
+    return "\n".join(lines)
+
+
+def _bubble(card: SummaryCard) -> dict[str, Any]:
+    colour = {"เป็นไปตามแผน": GREEN, "เร็วกว่าแผน": GREEN, "ล่าช้ากว่าแผน": RED}.get(card.status, GREY)
+    width = f"{max(Decimal(0), min(Decimal(100), card.percent)).quantize(Decimal(1))}%"
+    body: list[dict[str, Any]] = [
+        _text(card.project, weight="bold", size="md", wrap=True),
+        {
+            "type": "box",
+            "layout": "vertical",
+            "margin": "md",
+            "backgroundColor": "#EEEEEE",
+            "height": "8px",
+            "contents": [
+                {"type": "box", "layout": "vertical", "contents": [], "width": width,
+                 "backgroundColor": colour, "height": "8px"},
+            ],
+        },
+        _row("ความก้าวหน้า", f"{bar(card.percent)} {percent(card.percent)}"),
+        _row("ตามแผน", percent(card.planned)),
+        _row("สถานะ", card.status, colour=colour),
+        {"type": "separator", "margin": "md"},
+        _text(card.steps, size="sm", color=GREY, wrap=True, margin="md"),
+        _labelled("ผลการดำเนินงาน", card.work_done),
+        _row("เบิกจ่าย", f"{_baht(card.budget)} บาท"),
+        _labelled("ปัญหาอุปสรรค", card.obstacles or "ไม่มี"),
+    ]  # fmt: skip
+    if card.reason:
+        body.append(_labelled("เหตุผลที่ตัวเลขลดลง", card.reason))
+    return {
+        "type": "bubble",
+        "header": {"type": "box", "layout": "vertical", "contents": [_text(card.title, weight="bold", color="#FFFFFF")],
+                   "backgroundColor": "#2F5BEA"},
+        "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+    }  # fmt: skip
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "text", "text": clip(text, 2000) or "-", **style}
+
+
+def _row(label: str, value: str, *, colour: str | None = None) -> dict[str, Any]:
+    value_style: dict[str, Any] = {"size": "sm", "flex": 5, "wrap": True}
+    if colour:
+        value_style["color"] = colour
+    return {
+        "type": "box",
+        "layout": "baseline",
+        "contents": [_text(label, size="sm", color=GREY, flex=3), _text(value, **value_style)],
+    }
+
+
+def _labelled(label: str, value: str) -> dict[str, Any]:
+    return {
+        "type": "box",
+        "layout": "vertical",
+        "margin": "md",
+        "contents": [_text(label, size="sm", color=GREY), _text(clip(value, 1200), size="sm", wrap=True)],
+    }
+
+
+def _baht(value: Decimal) -> str:
+    return f"{value:,.2f}".removesuffix(".00")

@@ -1,0 +1,145 @@
+"""Repository functions for progress reports: numbering, saving, editing with history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.db import utcnow
+from storage.plan_models import ProgressReport, Project, ReportRevision
+
+
+@dataclass(frozen=True)
+class NewReport:
+    project_id: int
+    reported_on: date
+    percent: Decimal
+    planned_percent: Decimal | None
+    completed: tuple[str, ...]
+    in_progress: tuple[str, Decimal] | None
+    work_done: str
+    budget_disbursed: Decimal
+    obstacles: str | None
+    reason: str | None
+    on_plan: bool | None
+    on_target: bool | None
+    reporter_user_id: str | None
+    reporter_name: str | None
+    chat_id: str | None
+
+
+def lock_project(session: Session, project_id: int) -> Project:
+    """Lock the project row: two people confirming at once get consecutive numbers."""
+    project = session.get(Project, project_id, with_for_update=True, populate_existing=True)
+    if project is None:
+        raise LookupError(f"project {project_id} is gone")
+    return project
+
+
+def add_report(session: Session, new: NewReport) -> ProgressReport:
+    project = lock_project(session, new.project_id)
+    number = int(
+        session.scalar(select(func.coalesce(func.max(ProgressReport.number), 0)).where(ProgressReport.project_id == project.id))
+        or 0
+    ) + 1
+    now = utcnow()
+    report = ProgressReport(project_id=project.id, number=number, plan_version=project.plan_version,
+                            created_at=now, updated_at=now)  # fmt: skip
+    _fill(report, new)
+    session.add(report)
+    session.flush()
+    return report
+
+
+def edit_report(session: Session, number: int, new: NewReport, *, edited_by: str | None) -> ProgressReport:
+    lock_project(session, new.project_id)
+    report = session.scalar(
+        select(ProgressReport).where(ProgressReport.project_id == new.project_id, ProgressReport.number == number)
+    )
+    if report is None:
+        raise LookupError(f"report {number} of project {new.project_id} is gone")
+    revisions = session.scalar(select(func.count()).where(ReportRevision.report_id == report.id)) or 0
+    session.add(
+        ReportRevision(
+            report_id=report.id,
+            revision=int(revisions) + 1,
+            data=json.dumps(report_json(report), ensure_ascii=False),
+            replaced_by=edited_by,
+            replaced_at=utcnow(),
+        )
+    )
+    _fill(report, new)
+    report.updated_at = utcnow()
+    session.flush()
+    return report
+
+
+def latest_report(session: Session, project_id: int) -> ProgressReport | None:
+    return session.scalar(
+        select(ProgressReport).where(ProgressReport.project_id == project_id).order_by(ProgressReport.number.desc()).limit(1)
+    )
+
+
+def disbursed_total(session: Session, project_id: int) -> Decimal:
+    total = session.scalar(
+        select(func.coalesce(func.sum(ProgressReport.budget_disbursed), 0)).where(ProgressReport.project_id == project_id)
+    )
+    return Decimal(total or 0)
+
+
+def step_progress(report: ProgressReport) -> tuple[tuple[str, ...], tuple[str, Decimal] | None, str | None]:
+    """(completed step numbers, step in progress with its fraction, reason) of a report."""
+    if not report.step_progress:
+        return (), None, None
+    data = json.loads(report.step_progress)
+    in_progress = data.get("in_progress")
+    return (
+        tuple(data.get("completed", ())),
+        None if not in_progress else (in_progress[0], Decimal(in_progress[1])),
+        data.get("reason"),
+    )
+
+
+def report_json(report: ProgressReport) -> dict[str, Any]:
+    return {
+        "number": report.number,
+        "reported_on": report.reported_on.isoformat(),
+        "percent": str(report.percent),
+        "planned_percent": None if report.planned_percent is None else str(report.planned_percent),
+        "step_progress": report.step_progress,
+        "work_done": report.work_done,
+        "budget_disbursed": str(report.budget_disbursed),
+        "obstacles": report.obstacles,
+        "on_plan": report.on_plan,
+        "on_target": report.on_target,
+        "reporter_user_id": report.reporter_user_id,
+        "reporter_name": report.reporter_name,
+    }
+
+
+def _fill(report: ProgressReport, new: NewReport) -> None:
+    report.reported_on = new.reported_on
+    report.percent = new.percent
+    report.planned_percent = new.planned_percent
+    report.step_progress = json.dumps(
+        {
+            "completed": list(new.completed),
+            "in_progress": None if new.in_progress is None else [new.in_progress[0], str(new.in_progress[1])],
+            "reason": new.reason,
+        },
+        ensure_ascii=False,
+    )
+    report.work_done = new.work_done
+    report.budget_disbursed = new.budget_disbursed
+    report.obstacles = new.obstacles
+    report.on_plan = new.on_plan
+    report.on_target = new.on_target
+    report.reporter_user_id = new.reporter_user_id
+    report.reporter_name = new.reporter_name
+    report.chat_id = new.chat_id

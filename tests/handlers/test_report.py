@@ -1,0 +1,162 @@
+"""The report conversation end to end: signed webhook, real SDK, local LINE server, real database."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+
+from bot.localline import group_source, postback_event
+from storage.plan_models import ProgressReport, ReportRevision
+from tests.conftest import RunningBot
+from tests.handlers.helpers import ask, bind_group, load_plans
+
+GROUP = "Cwork"
+CODE = "50310000-3105"  # the training project of the sample plan: steps 10/15/50/15/10
+
+
+@pytest.fixture
+def team(bot: RunningBot):
+    unit_a, _ = load_plans(bot)
+    project = next(p for p in unit_a if p.code == CODE)
+    other = next(p for p in unit_a if "ขยะ" in p.name)
+    bind_group(bot, GROUP, [project.id, other.id], ["Usomchai", "Usomying"])
+    bot.world.add_user("Usomchai", "สมชาย ใจดี")
+    return bot, project, other
+
+
+def reports(bot: RunningBot, project_id: int) -> list[ProgressReport]:
+    with bot.services.sessions() as session:
+        rows = session.query(ProgressReport).filter_by(project_id=project_id).order_by(ProgressReport.number)
+        return list(rows)
+
+
+def talk(bot: RunningBot, user: str, *lines: str) -> list[str]:
+    return [ask(bot, group_source(GROUP, user), line) for line in lines]
+
+
+def test_a_full_report_in_a_group(team) -> None:
+    bot, project, _ = team
+    answers = talk(
+        bot, "Usomchai",
+        "รายงาน อบรม", "1", "50", "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว", "12,500", "ไม่มี", "ยืนยัน",
+    )  # fmt: skip
+    assert "ขั้นตอนใดเสร็จแล้ว" in answers[0]
+    assert "ขั้นที่ 2" in answers[1]  # the first unfinished step
+    assert "17.5%" in answers[2]  # 10 + half of 15
+    assert "สรุปรายงานครั้งที่ 1" in answers[5]  # the card's alt text
+    assert "บันทึกรายงานครั้งที่ 1 แล้ว" in answers[6]
+    [report] = reports(bot, project.id)
+    assert (report.number, report.percent, report.budget_disbursed) == (1, Decimal("17.5"), Decimal(12500))
+    assert report.work_done == "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว" and report.obstacles is None
+    assert report.reporter_user_id == "Usomchai" and report.reporter_name == "สมชาย ใจดี"
+    assert json.loads(report.step_progress) == {"completed": ["1"], "in_progress": ["2", "0.5"], "reason": None}
+    assert report.on_plan is True
+    cards = [m for d in bot.world.deliveries(to=GROUP) for m in d.messages if m["type"] == "flex"]
+    assert len(cards) == 1 and cards[0]["contents"]["type"] == "bubble"
+    assert all(d.kind == "reply" for d in bot.world.deliveries())  # every answer used the free reply
+
+
+def test_two_people_reporting_in_one_group_never_share_a_draft(team) -> None:
+    bot, project, other = team
+    somchai = ["รายงาน อบรม", "1", "50", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน"]
+    somying = ["รายงาน ขยะ", "30%", "สำรวจจุดทิ้งขยะอันตรายแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน"]
+    for a, b in zip(somchai, somying + [None], strict=True):
+        talk(bot, "Usomchai", a)
+        if b is not None:
+            talk(bot, "Usomying", b)
+    [mine] = reports(bot, project.id)
+    [hers] = reports(bot, other.id)
+    assert (mine.reporter_user_id, mine.percent) == ("Usomchai", Decimal("17.5"))
+    assert (hers.reporter_user_id, hers.percent, hers.work_done) == ("Usomying", 30, "สำรวจจุดทิ้งขยะอันตรายแล้ว")
+
+
+def test_a_restart_in_the_middle_loses_nothing(team, bot_factory) -> None:
+    bot, project, _ = team
+    talk(bot, "Usomchai", "รายงาน อบรม", "1", "50")
+    again = bot_factory()  # a second process on the same database and state store
+    for line in ("ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน"):
+        answer = ask(again, group_source(GROUP, "Usomchai"), line)
+    assert "บันทึกรายงานครั้งที่ 1" in answer
+    assert reports(bot, project.id)[0].percent == Decimal("17.5")
+
+
+def test_an_abandoned_draft_times_out_and_can_be_resumed(team, bot_factory) -> None:
+    _, project, _ = team
+    bot = bot_factory(conversation_ttl_seconds=1)
+    talk(bot, "Usomchai", "รายงาน อบรม", "1")
+    time.sleep(1.5)
+    [offer] = talk(bot, "Usomchai", "50")
+    assert "หมดเวลา" in offer and "ทำต่อ" in offer
+    [back] = talk(bot, "Usomchai", "ทำต่อ")
+    assert "ขั้นที่ 2" in back
+    talk(bot, "Usomchai", "50", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน")
+    assert len(reports(bot, project.id)) == 1
+
+
+def test_thai_digits_everywhere(team) -> None:
+    bot, project, _ = team
+    talk(bot, "Usomchai", "รายงาน ๕๐๓๑๐๐๐๐-๓๑๐๕", "๑,๒", "๕๐", "อบรมรุ่นที่ ๑ แล้ว", "๑๒,๕๐๐.๕๐", "ไม่มี", "ยืนยัน")
+    [report] = reports(bot, project.id)
+    assert report.percent == Decimal(50) and report.budget_disbursed == Decimal("12500.50")
+
+
+def test_a_lower_figure_needs_a_reason(team) -> None:
+    bot, project, _ = team
+    talk(bot, "Usomchai", f"รายงาน {CODE} 40% ขออนุมัติและทำคำสั่งแล้ว", "ยืนยัน")
+    answers = talk(bot, "Usomchai", "รายงาน อบรม", "30%", "ปรับแผนตามมติที่ประชุม", "ทบทวนแผนการอบรม", "0", "ไม่มี", "ยืนยัน")
+    assert "ต่ำกว่ารายงานครั้งก่อน (40%)" in answers[1]
+    first, second = reports(bot, project.id)
+    assert (first.number, second.number, second.percent) == (1, 2, 30)
+    assert json.loads(second.step_progress)["reason"] == "ปรับแผนตามมติที่ประชุม"
+
+
+def test_an_edit_keeps_the_old_version(team) -> None:
+    bot, project, _ = team
+    talk(bot, "Usomchai", f"รายงาน {CODE} 20% ขออนุมัติโครงการแล้ว", "ยืนยัน")
+    answers = talk(bot, "Usomchai", "แก้ไขรายงาน อบรม", "แก้ไข", "งบประมาณ", "3,000", "ยืนยัน")
+    assert "แก้ไขรายงานครั้งที่ 1" in answers[0]
+    assert "แก้ไขรายงานครั้งที่ 1 แล้ว" in answers[-1]
+    [report] = reports(bot, project.id)
+    assert report.budget_disbursed == 3000 and report.percent == 20
+    with bot.services.sessions() as session:
+        [old] = session.query(ReportRevision).all()
+    assert json.loads(old.data)["budget_disbursed"] == "0.00" and old.replaced_by == "Usomchai"
+
+
+def test_an_old_button_gets_a_clear_answer(team) -> None:
+    bot, _, _ = team
+    source = group_source(GROUP, "Usomchai")
+    event = postback_event(source, "kaona=report&n=deadbeef&a=confirm",
+                           reply_token=bot.world.issue_reply_token(source))  # fmt: skip
+    bot.client.post([event])
+    bot.settle()
+    assert "จบหรือยกเลิกไปแล้ว" in bot.world.texts(to=GROUP)[-1]
+
+
+def test_fifty_people_confirming_at_once_get_consecutive_numbers(team) -> None:
+    bot, project, _ = team
+    people = [f"Ureporter{n:02d}" for n in range(50)]
+    bind_group(bot, GROUP, [], people)
+    errors: list[str] = []
+
+    def report(user: str) -> None:
+        for line in (f"รายงาน {CODE} 50% รายงานโดย {user}", "ยืนยัน"):
+            status = bot.client.send_text(group_source(GROUP, user), line).status
+            if status != 200:
+                errors.append(f"{user}: {status}")
+
+    threads = [threading.Thread(target=report, args=(user,)) for user in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    bot.settle(timeout=120)
+    assert errors == []
+    saved = reports(bot, project.id)
+    assert sorted(r.number for r in saved) == list(range(1, 51))
+    assert sorted(r.reporter_user_id for r in saved) == people
+    assert bot.sql("SELECT count(*) FROM inbox_events WHERE status <> 'done'") == [(0,)]
