@@ -37,7 +37,7 @@ from storage.plans import list_projects
 SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "samples" / "sample_plan.txt"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/14"
-TURNS = ("รายงาน อบรม", "1", "50", "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว", "12,500", "ไม่มี", "ยืนยัน")
+TURNS = ("รายงาน อบรม", "1", "50", "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว", "500", "ไม่มี", "ยืนยัน")
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ delivers it at most once.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.errors import (
     InvalidReplyToken,
@@ -27,10 +27,11 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 
-def deliver(services: Services, row_id: int, *, expected: str = "pending") -> str:
-    """Send one row; returns its final status for this try."""
+def deliver(services: Services, row_id: int, *, stale_before: datetime | None = None) -> str:
+    """Send one row (a pending one, or with ``stale_before`` one a dead worker left
+    mid-send); returns its status after this try."""
     with services.sessions() as session, session.begin():
-        row = outbox.begin_sending(session, row_id, expected=expected)
+        row = outbox.begin_sending(session, row_id, stale_before=stale_before)
     if row is None:
         return "taken"
     if row.kind == "reply":
@@ -116,18 +117,22 @@ def _cost(services: Services, chat_id: str) -> int:
 
 
 def sweep(services: Services) -> int:
-    """Retry what is due: pushes that failed transiently or were cut off mid-send.
-    A reply cut off mid-send is marked failed, not resent (its token may be spent)."""
+    """Retry what is due: pushes that failed transiently or were cut off mid-send, and
+    rows whose worker died before sending. A reply cut off mid-send is marked
+    unknown, not resent (its token may be spent)."""
+    stale_before = utcnow() - timedelta(seconds=services.settings.outbox_stale_seconds)
     with services.sessions() as session:
         ids = outbox.due_ids(session, stale_after=timedelta(seconds=services.settings.outbox_stale_seconds))
-    done = 0
     for row_id in ids:
         with services.sessions() as session:
             row = session.get(OutboxMessage, row_id)
             status, kind = (row.status, row.kind) if row else (None, None)
         if status == "sending" and kind == "reply":
-            _finish(services, row_id, "unknown", error="worker stopped while sending; reply not retried")
-        elif status in ("pending", "sending"):
-            deliver(services, row_id, expected=status)
-        done += 1
-    return done
+            with services.sessions() as session, session.begin():
+                if outbox.give_up_stale_reply(session, row_id, stale_before=stale_before):
+                    log.error("outbox %s: reply cut off mid-send; not retried", row_id)
+        elif status == "sending":
+            deliver(services, row_id, stale_before=stale_before)
+        elif status == "pending":
+            deliver(services, row_id)
+    return len(ids)

@@ -19,6 +19,8 @@ from storage.models import OutboxMessage
 
 # LINE accepts a reply token for about a minute after the event.
 REPLY_TOKEN_TTL = timedelta(seconds=60)
+# A new row is its own worker's to deliver, right after commit; the sweeper waits this long.
+FRESH = timedelta(seconds=30)
 
 
 def enqueue_reply(
@@ -92,14 +94,24 @@ def rows_for_event(session: Session, inbox_event_id: int) -> list[int]:
     return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
-def due_ids(session: Session, *, now: datetime | None = None, stale_after: timedelta, limit: int = 100) -> list[int]:
-    """Rows to (re)try: pending and due, or stuck in 'sending' by a worker that died."""
+def due_ids(
+    session: Session,
+    *,
+    stale_after: timedelta,
+    now: datetime | None = None,
+    fresh_for: timedelta = FRESH,
+    limit: int = 100,
+) -> list[int]:
+    """Rows for the sweeper: pushes due for another try, rows their worker never got to
+    (pending past ``fresh_for``), and rows left in "sending" by a worker that died."""
     now = now or utcnow()
     query = (
         select(OutboxMessage.id)
         .where(
             or_(
-                (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == "pending")
+                & (OutboxMessage.next_attempt_at <= now)
+                & ((OutboxMessage.attempts > 0) | (OutboxMessage.created_at <= now - fresh_for)),
                 (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now - stale_after),
             )
         )
@@ -109,17 +121,39 @@ def due_ids(session: Session, *, now: datetime | None = None, stale_after: timed
     return list(session.scalars(query))
 
 
-def begin_sending(session: Session, row_id: int, *, expected: str = "pending") -> OutboxMessage | None:
-    """Take a row for sending; None if another worker already has it."""
+def begin_sending(session: Session, row_id: int, *, stale_before: datetime | None = None) -> OutboxMessage | None:
+    """Take a pending row for sending, or, with ``stale_before``, a row left in "sending"
+    since before then. None when another worker has it: of two racing, one wins."""
+    if stale_before is None:
+        claimable = OutboxMessage.status == "pending"
+    else:
+        claimable = (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= stale_before)
     won = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == expected)
+        .where(OutboxMessage.id == row_id, claimable)
         .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.get(OutboxMessage, row_id, populate_existing=True)
+
+
+def give_up_stale_reply(session: Session, row_id: int, *, stale_before: datetime) -> bool:
+    """A reply left in "sending" by a dead worker may have reached LINE: mark it
+    unknown rather than send it again (its token is single-use)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.kind == "reply",
+            OutboxMessage.status == "sending",
+            OutboxMessage.next_attempt_at <= stale_before,
+        )
+        .values(status="unknown", last_error="worker stopped while sending; reply not retried")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def usage_since(session: Session, since: datetime) -> dict[str, int]:

@@ -131,3 +131,31 @@ def test_push_into_a_group_costs_its_member_count_and_quota_429_is_final(bot_fac
     [(status, error)] = bot.sql("SELECT status, last_error FROM outbox WHERE id = :i", i=second)
     assert "quota" in error
     assert len(push_requests(bot)) == 2  # the quota 429 was not retried
+
+
+def test_the_sweeper_leaves_a_fresh_reply_to_its_own_worker(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external")
+    token = bot.world.issue_reply_token({"type": "user", "userId": "U1"})
+    with bot.services.sessions() as session, session.begin():
+        from datetime import UTC, datetime
+
+        row = outbox.enqueue_reply(session, chat_id="U1", reply_token=token,
+                                   messages=[{"type": "text", "text": "ตอบ"}], event_time=datetime.now(UTC))  # fmt: skip
+        row_id = row.id
+    assert sweep(bot.services) == 0  # a row just written is its worker's, not the sweeper's
+    with bot.services.sessions() as session, session.begin():
+        outbox.begin_sending(session, row_id)  # its worker is sending it now
+    assert sweep(bot.services) == 0
+    assert bot.sql("SELECT status FROM outbox") == [("sending",)]
+
+
+def test_a_row_whose_worker_died_before_sending_is_delivered_by_the_sweeper(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external")
+    bot.world.add_user("U1", "สมศรี")
+    queue_push(bot, "U1", "แจ้งเตือน")
+    with bot.services.engine.begin() as conn:  # written a minute ago, never sent
+        conn.exec_driver_sql("UPDATE outbox SET created_at = created_at - INTERVAL '1 minute'"
+                             if bot.services.engine.dialect.name == "postgresql"
+                             else "UPDATE outbox SET created_at = datetime(created_at, '-1 minute')")  # fmt: skip
+    assert sweep(bot.services) == 1
+    assert len(bot.world.deliveries(kind="push")) == 1
