@@ -145,6 +145,20 @@ def _inbox(args: argparse.Namespace) -> int:
         parked = session.scalars(select(InboxEvent).where(InboxEvent.status == "parked").limit(20))
         for event in parked:
             print(f"parked #{event.id} {event.event_type} in {event.chat_id}: {event.last_error}")
+        from datetime import UTC, datetime
+
+        from sqlalchemy import func
+
+        from storage.models import OutboxMessage
+        from storage.outbox import usage_since
+
+        month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        usage = usage_since(session, month)
+        fallbacks = session.scalar(
+            select(func.count()).where(OutboxMessage.fallback_push.is_(True), OutboxMessage.created_at >= month)
+        )
+        print(f"pushes this month: {usage['pushes']} costing {usage['cost']} message(s) of the quota; "
+              f"{fallbacks} were replies sent as pushes because the reply token had expired")
     engine.dispose()
     return 0
 

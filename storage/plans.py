@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -140,8 +141,13 @@ def save_project(
 
 
 def _fill(
-    project: Project, parsed: ParsedProject, kpi: Kpi | None, warnings: str, record: PlanImport, now: object
+    project: Project, parsed: ParsedProject, kpi: Kpi | None, warnings: str, record: PlanImport, now: datetime
 ) -> None:
+    months = sorted(m for step in parsed.steps for m in step.months)
+    fiscal_year = parsed.fiscal_year or project.fiscal_year
+    # The project runs from its first scheduled month to its last; without months, the fiscal year.
+    project.starts_on = months[0].first_day if months else fiscal_start(fiscal_year)
+    project.ends_on = months[-1].last_day if months else fiscal_end(fiscal_year)
     project.code = parsed.code
     project.name = parsed.name
     project.kpi_id = kpi.id if kpi else None
@@ -150,7 +156,7 @@ def _fill(
     project.responsible = parsed.responsible
     project.warnings = warnings
     project.import_id = record.id
-    project.updated_at = now  # type: ignore[assignment]
+    project.updated_at = now
 
 
 def _add_steps(session: Session, project: Project, steps: Sequence[PlanStep]) -> None:

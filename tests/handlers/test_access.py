@@ -39,6 +39,11 @@ COMMANDS = [
     ("เชิญ {p}", {"coordinator_a"}),
     ("ผูกโครงการ 000000", set()),
     ("ช่วยเหลือ", set()),
+    # These start a conversation; each is cancelled again before the next command.
+    ("รายงาน {p}", SEES_P),
+    ("report {p}", SEES_P),
+    ("รายงาน 50310000-3105 50% ขออนุมัติแล้ว", SEES_P),
+    ("แก้ไขรายงาน {p}", SEES_P),
 ]
 
 
@@ -62,6 +67,8 @@ def test_every_command_for_every_persona(world) -> None:
         for persona, source in PERSONAS.items():
             answer = ask(bot, source, typed.format(p=fragment))
             assert answer, (typed, persona)  # everyone gets an answer, never silence
+            if typed.startswith(("รายงาน", "report", "แก้ไขรายงาน")):
+                ask(bot, source, "ยกเลิก")
             got_data = target.name in answer or bool(re.search(r"รหัสผูกกลุ่ม: \d{6}", answer))
             if persona in allowed:
                 assert got_data, (typed, persona, answer)

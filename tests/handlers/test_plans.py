@@ -48,6 +48,7 @@ def test_seed_000_imports_three_projects_and_rejects_the_one_adding_to_75(sessio
         assert len(projects) == 3
         first = projects[0]
         assert first.fiscal_year == 2566
+        assert (first.starts_on, first.ends_on) == (date(2022, 10, 1), date(2023, 9, 30))  # no months: the year
         assert [s.no for s in first.steps] == ["1.1", "1.2", "2.1", "2.2", "3", "4"]
         assert [Decimal(s.weight) for s in first.steps] == [5, 5, 40, 40, 5, 5]
         assert first.unit.name == "ฝ่ายปกครอง" and first.unit.parent.name == "สำนักงานเขตบางซื่อ"
@@ -69,6 +70,9 @@ def test_seed_003_imports_with_monthly_plans(sessions) -> None:
 
 def test_reimporting_updates_instead_of_duplicating(sessions) -> None:
     import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
+    with sessions() as session:
+        training = session.scalars(select(Project).where(Project.code == "50310000-3105")).one()
+        assert (training.starts_on, training.ends_on) == (date(2026, 10, 1), date(2027, 7, 31))
     projects, steps = count(sessions, Project), count(sessions, Step)
     again = import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
     assert {p.status for p in again.projects} == {"updated"}

@@ -137,6 +137,32 @@ def test_an_old_button_gets_a_clear_answer(team) -> None:
     assert "จบหรือยกเลิกไปแล้ว" in bot.world.texts(to=GROUP)[-1]
 
 
+def test_a_reminder_button_starts_a_report_on_its_project(team) -> None:
+    bot, project, _ = team
+    source = group_source(GROUP, "Usomchai")
+    event = postback_event(source, f"kaona=report&a=start&p={project.id}",
+                           reply_token=bot.world.issue_reply_token(source))  # fmt: skip
+    bot.client.post([event])
+    bot.settle()
+    assert f"รายงานครั้งที่ 1: {project.name}" in bot.world.texts(to=GROUP)[-1]
+
+
+def test_one_person_reports_two_projects_in_two_chats(team) -> None:
+    bot, project, other = team
+    bind_group(bot, "Cother", [other.id], ["Usomchai"])
+    in_work = group_source(GROUP, "Usomchai")
+    in_other = group_source("Cother", "Usomchai")
+    ask(bot, in_work, "รายงาน อบรม")
+    ask(bot, in_other, "รายงาน")  # the only project of that group: straight to its steps
+    ask(bot, in_work, "20%")
+    ask(bot, in_other, "60%")
+    for source in (in_work, in_other):
+        for line in ("ทำตามแผนแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน"):
+            ask(bot, source, line)
+    assert [r.percent for r in reports(bot, project.id)] == [20]
+    assert [r.percent for r in reports(bot, other.id)] == [60]
+
+
 def test_fifty_people_confirming_at_once_get_consecutive_numbers(team) -> None:
     bot, project, _ = team
     people = [f"Ureporter{n:02d}" for n in range(50)]
