@@ -1,0 +1,46 @@
+"""The clock: its jobs, and that they do their work on the real database."""
+
+from __future__ import annotations
+
+import time
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.delivery import deliver
+from bot.localline import user_source
+from scheduler import jobs
+from scheduler.clock import build_scheduler
+from storage import outbox
+from storage.state import SqlStateStore
+from tests.conftest import RunningBot
+
+
+def test_the_clock_schedules_its_jobs_in_the_bot_time_zone(bot: RunningBot) -> None:
+    scheduler = build_scheduler(bot.services, BackgroundScheduler(timezone=bot.services.settings.tz))
+    jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs_by_id) == {"retry_due_messages", "purge_expired_state", "report_inbox"}
+    assert all(job.coalesce and job.max_instances == 1 for job in jobs_by_id.values())
+    assert str(scheduler.timezone) == "Asia/Bangkok"
+
+
+def test_retry_due_messages_sends_what_is_due(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external", push_max_retries=0)
+    bot.world.add_user("U1", "สมศรี")
+    bot.world.inject_fault("/v2/bot/message/push", status=500, times=1)
+    with bot.services.sessions() as session, session.begin():
+        row = outbox.enqueue_push(session, chat_id="U1", messages=[{"type": "text", "text": "เตือน"}], purpose="t")
+    assert deliver(bot.services, row.id) == "pending"
+    with bot.services.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE outbox SET next_attempt_at = created_at")
+    assert jobs.retry_due_messages(bot.services) == 1
+    assert bot.world.texts(to="U1") == ["เตือน"]
+
+
+def test_purge_and_inbox_report(bot: RunningBot) -> None:
+    bot.services.state.set("short", "x", ttl=1)
+    time.sleep(1.1)
+    purged = jobs.purge_expired_state(bot.services)
+    assert purged == (1 if isinstance(bot.services.state, SqlStateStore) else 0)
+    bot.client.send_text(user_source("U1"), "ช่วยเหลือ")
+    bot.settle()
+    assert jobs.report_inbox(bot.services) == {"done": 1}
