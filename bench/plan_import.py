@@ -4,9 +4,9 @@ Generates a step-table text in the format of the units' documents (and the
 .xlsx template with --xlsx), imports it through the same use case as
 `kaona import`, and prints the time for parsing + validating + storing.
 
-    .venv/bin/python bench/plan_import.py
-    .venv/bin/python bench/plan_import.py --xlsx
-    .venv/bin/python bench/plan_import.py --services     # PostgreSQL
+    .venv/bin/python -m bench.plan_import
+    .venv/bin/python -m bench.plan_import --xlsx
+    .venv/bin/python -m bench.plan_import --services     # PostgreSQL
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ prints the time per turn measured on the server side: from the webhook request
 to the reply arriving at the LINE API (acknowledge, store, claim, flow, save,
 reply). p50/p95 over all turns, and per state-changing turn kind.
 
-    .venv/bin/python bench/report_conversations.py               # SQLite, no Redis
-    .venv/bin/python bench/report_conversations.py --services    # PostgreSQL + Redis
+    .venv/bin/python -m bench.report_conversations               # SQLite, no Redis
+    .venv/bin/python -m bench.report_conversations --services    # PostgreSQL + Redis
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.common import fresh_backend, ms
 from bot.app import create_app, shutdown
 from bot.localline import LocalLineServer, WebhookClient, group_source
 from bot.services import build_services
@@ -31,12 +32,9 @@ from bot.serving import BackgroundServer
 from bot.settings import Settings
 from handlers.plans import import_plan
 from storage import access
-from storage.db import make_engine
 from storage.plans import list_projects
 
 SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "samples" / "sample_plan.txt"
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS = "redis://127.0.0.1:6379/14"
 TURNS = ("รายงาน อบรม", "1", "50", "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว", "500", "ไม่มี", "ยืนยัน")
 
 
@@ -49,18 +47,7 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     tmp = tempfile.TemporaryDirectory()
-    if args.services:
-        database_url, redis_url = PG, REDIS
-        engine = make_engine(PG)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        import redis
-
-        redis.Redis.from_url(REDIS).flushdb()
-    else:
-        database_url, redis_url = f"sqlite:///{tmp.name}/bench.sqlite3", None
+    database_url, redis_url, backend = fresh_backend(args.services, tmp.name)
     line = LocalLineServer(quota=None).start()
     settings = Settings(channel_secret="bench", channel_access_token="local-token", database_url=database_url,
                         redis_url=redis_url, line_api_base_url=line.url)  # fmt: skip
@@ -97,20 +84,16 @@ def main() -> int:
         saved = conn.execute(text("SELECT count(*) FROM progress_reports")).scalar_one()
 
     turn_times.sort()
-    backend = "PostgreSQL + Redis" if args.services else "SQLite, no Redis"
     print(f"backend: {backend}; {args.conversations} conversations x {len(TURNS)} turns, "
           f"{args.concurrency} people at once, {saved} reports saved, {wall:.1f} s")
-    print(f"time per turn (webhook in -> reply at LINE): p50 {_ms(turn_times, 0.5)} ms, "
-          f"p95 {_ms(turn_times, 0.95)} ms, mean {statistics.mean(turn_times) * 1000:.1f} ms")
+    print(f"time per turn (webhook in -> reply at LINE): p50 {ms(turn_times, 0.5)} ms, "
+          f"p95 {ms(turn_times, 0.95)} ms, mean {statistics.mean(turn_times) * 1000:.1f} ms")
     server.stop()
     shutdown(app)
     line.stop()
     tmp.cleanup()
     return 0 if saved == args.conversations else 1
 
-
-def _ms(values: list[float], q: float) -> str:
-    return f"{values[min(len(values) - 1, int(q * len(values)))] * 1000:.1f}"
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 Prints events/s acknowledged, acknowledgement latency p50/p99, and how long the
 worker took to process and reply to all of them. Not a test: figures for notes.
 
-    .venv/bin/python bench/webhook.py                       # SQLite, no Redis
-    .venv/bin/python bench/webhook.py --services            # PostgreSQL + Redis on this machine
-    .venv/bin/python bench/webhook.py --events 2000 --concurrency 16 --batch 1
+    .venv/bin/python -m bench.webhook                       # SQLite, no Redis
+    .venv/bin/python -m bench.webhook --services            # PostgreSQL + Redis on this machine
+    .venv/bin/python -m bench.webhook --events 2000 --concurrency 16 --batch 1
 """
 
 from __future__ import annotations
@@ -20,15 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import text
 
+from bench.common import fresh_backend, ms
 from bot.app import create_app, shutdown
 from bot.localline import LocalLineServer, WebhookClient, group_source, text_event, user_source
 from bot.services import build_services
 from bot.serving import BackgroundServer
 from bot.settings import Settings
-from storage.db import Base, make_engine
-
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS = "redis://127.0.0.1:6379/14"
 
 
 def main() -> int:
@@ -43,15 +40,7 @@ def main() -> int:
 
     line = LocalLineServer(quota=None).start()
     tmp = tempfile.TemporaryDirectory()
-    if args.services:
-        database_url, redis_url = PG, REDIS
-        engine = make_engine(PG)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    else:
-        database_url, redis_url = f"sqlite:///{tmp.name}/bench.sqlite3", None
+    database_url, redis_url, backend = fresh_backend(args.services, tmp.name)
     settings = Settings(
         channel_secret="bench-secret",
         channel_access_token="local-token",
@@ -95,10 +84,9 @@ def main() -> int:
     replies = len(line.world.deliveries(kind="reply"))
 
     latencies.sort()
-    backend = "PostgreSQL + Redis" if args.services else "SQLite, no Redis"
     print(f"backend: {backend}; {args.events} events in {len(bodies)} requests, concurrency {args.concurrency}")
     print(f"acknowledged: {args.events / acked:,.0f} events/s ({acked:.2f} s)")
-    print(f"ack latency:  p50 {_ms(latencies, 0.50)} ms, p99 {_ms(latencies, 0.99)} ms, max {latencies[-1] * 1000:.1f} ms")
+    print(f"ack latency:  p50 {ms(latencies, 0.50)} ms, p99 {ms(latencies, 0.99)} ms, max {latencies[-1] * 1000:.1f} ms")
     print(f"processed and replied: {replies} replies, all done after {processed:.2f} s "
           f"({args.events / processed:,.0f} events/s end to end, {args.workers} worker threads)")
     print(f"mean ack latency {statistics.mean(latencies) * 1000:.1f} ms")
@@ -106,16 +94,9 @@ def main() -> int:
     server.stop()
     shutdown(app)
     line.stop()
-    if args.services:
-        engine = make_engine(PG)
-        Base.metadata.drop_all(engine)
-        engine.dispose()
     tmp.cleanup()
     return 0 if replies == args.events else 1
 
-
-def _ms(values: list[float], q: float) -> str:
-    return f"{values[min(len(values) - 1, int(q * len(values)))] * 1000:.1f}"
 
 
 if __name__ == "__main__":
