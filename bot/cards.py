@@ -7,10 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from bot.render import clip
-from bot.standing import bar, percent
-from flows.report_card import SummaryCard
+from bot.standing import baht, bar, percent
+from flows.replies import SummaryCard
 
 ALT_LIMIT = 1500
+# Long texts are cut in the card (the full text is saved): Thai escaped as JSON by the SDK
+# takes six bytes a character, and a bubble may not pass 30 KB.
+IN_CARD = 600
 GREEN, AMBER, RED, GREY = "#1DB446", "#E6A100", "#D93025", "#888888"
 
 
@@ -24,7 +27,7 @@ def alt_text(card: SummaryCard) -> str:
         f"ความก้าวหน้า {percent(card.percent)} (แผน {percent(card.planned)}) · {card.status}",
         card.steps,
         f"ผลการดำเนินงาน: {card.work_done}",
-        f"งบประมาณที่เบิกจ่าย: {_baht(card.budget)} บาท",
+        f"งบประมาณที่เบิกจ่าย: {baht(card.budget)} บาท",
         f"ปัญหาอุปสรรค: {card.obstacles or 'ไม่มี'}",
     ]
     if card.reason:
@@ -53,12 +56,12 @@ def _bubble(card: SummaryCard) -> dict[str, Any]:
         _row("สถานะ", card.status, colour=colour),
         {"type": "separator", "margin": "md"},
         _text(card.steps, size="sm", color=GREY, wrap=True, margin="md"),
-        _labelled("ผลการดำเนินงาน", card.work_done),
-        _row("เบิกจ่าย", f"{_baht(card.budget)} บาท"),
-        _labelled("ปัญหาอุปสรรค", card.obstacles or "ไม่มี"),
+        _labelled("ผลการดำเนินงาน", clip(card.work_done, IN_CARD)),
+        _row("เบิกจ่าย", f"{baht(card.budget)} บาท"),
+        _labelled("ปัญหาอุปสรรค", clip(card.obstacles or "ไม่มี", IN_CARD)),
     ]  # fmt: skip
     if card.reason:
-        body.append(_labelled("เหตุผลที่ตัวเลขลดลง", card.reason))
+        body.append(_labelled("เหตุผลที่ตัวเลขลดลง", clip(card.reason, IN_CARD)))
     return {
         "type": "bubble",
         "header": {"type": "box", "layout": "vertical", "contents": [_text(card.title, weight="bold", color="#FFFFFF")],
@@ -87,9 +90,6 @@ def _labelled(label: str, value: str) -> dict[str, Any]:
         "type": "box",
         "layout": "vertical",
         "margin": "md",
-        "contents": [_text(label, size="sm", color=GREY), _text(clip(value, 1200), size="sm", wrap=True)],
+        "contents": [_text(label, size="sm", color=GREY), _text(value, size="sm", wrap=True)],
     }
 
-
-def _baht(value: Decimal) -> str:
-    return f"{value:,.2f}".removesuffix(".00")

@@ -65,6 +65,10 @@ def process_next(services: Services, *, lease: timedelta = LEASE, router: Router
         if status == "parked":
             log.error("event %s parked after %d attempts: %s", event_id, attempt, error)
         return True
+    try:
+        deps.state.flush()  # conversation state follows the commit, never precedes it
+    except Exception:  # noqa: BLE001 - the event is done; a lost draft step is told on the next message
+        log.exception("event %s: conversation state not saved after commit", event_id)
     with services.sessions() as session:
         row_ids = outbox.rows_for_event(session, event_id)
     for row_id in row_ids:

@@ -52,3 +52,10 @@ def percent(value: Decimal | None) -> str:
 def bar(value: Decimal) -> str:
     filled = int((max(Decimal(0), min(Decimal(100), value)) * BAR_CELLS / 100).to_integral_value())
     return "▓" * filled + "░" * (BAR_CELLS - filled)
+
+
+def baht(value: Decimal | None) -> str:
+    """``Decimal("12500.00") -> "12,500"``, ``Decimal("12500.5") -> "12,500.50"``; None -> "-"."""
+    if value is None:
+        return "-"
+    return f"{value:,.2f}".removesuffix(".00")

@@ -30,6 +30,7 @@ class ProjectView:
     last_completed: tuple[str, ...] = ()
     budget: Decimal | None = None
     disbursed: Decimal = Decimal(0)  # so far, all reports
+    plan_version: int = 1  # the steps the conversation was started on
 
     @property
     def remaining_budget(self) -> Decimal | None:
@@ -65,7 +66,8 @@ class Draft:
     strikes: int = 0
     history: tuple[str, ...] = ()
     editing: bool = False  # changing one field from the summary card
-    edit_report: int | None = None  # the report number being edited (แก้ไขรายงาน)
+    edit_report: int | None = None  # แก้ไขรายงาน: 0 until the project is known, then its number
+    in_group: bool = False
     notes: tuple[str, ...] = field(default=())
 
     def to_json(self) -> str:

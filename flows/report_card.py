@@ -1,44 +1,21 @@
-"""What the report conversation says: plain data, rendered to LINE messages by the handler."""
+"""The summary card of a report draft."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.progress import status
-from bot.render import Choice as Button
 from flows.draft import Draft
-
-
-@dataclass(frozen=True)
-class Say:
-    text: str
-    buttons: tuple[Button, ...] = ()
-
-
-@dataclass(frozen=True)
-class SummaryCard:
-    """The report before it is saved (or the report being edited)."""
-
-    title: str
-    project: str
-    percent: Decimal
-    planned: Decimal | None
-    status: str
-    steps: str
-    work_done: str
-    budget: Decimal
-    obstacles: str | None
-    reason: str | None
+from flows.replies import SummaryCard
 
 
 def card_of(draft: Draft) -> SummaryCard:
     project = draft.project
     assert project is not None and draft.percent is not None
-    number = draft.edit_report if draft.edit_report is not None else project.last_number + 1
-    title = f"แก้ไขรายงานครั้งที่ {number}" if draft.edit_report is not None else f"สรุปรายงานครั้งที่ {number}"
+    number = draft.edit_report if draft.edit_report else project.last_number + 1
+    title = f"แก้ไขรายงานครั้งที่ {number}" if draft.edit_report else f"สรุปรายงานครั้งที่ {number}"
     if draft.percent_typed:
-        steps = "ระบุร้อยละรวมโดยตรง"
+        steps = "ระบุร้อยละรวมของโครงการโดยตรง"
     else:
         done = ", ".join(draft.completed) or "-"
         steps = f"เสร็จแล้ว: ขั้นที่ {done}"

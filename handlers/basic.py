@@ -35,8 +35,3 @@ def handle_not_understood(event: IncomingEvent, deps: Deps) -> Sequence[Message]
     if event.type == "message" and event.message_type != "text":
         return [text(NOT_TEXT, [HELP_CHOICE])]
     return [text(NOT_UNDERSTOOD, [HELP_CHOICE])]
-
-
-def handle_nothing(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
-    """Events that need no answer."""
-    return []

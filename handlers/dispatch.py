@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 
 from bot.events import IncomingEvent
 from bot.render import Choice, text
+from flows.report import FREE_TEXT
 from handlers import binding, membership, queries, report
-from handlers.basic import handle_not_understood, handle_nothing
+from handlers.basic import handle_not_understood
 from handlers.commands import (
     BIND,
     EDIT_REPORT,
@@ -24,6 +25,7 @@ from handlers.commands import (
 from handlers.deps import Deps, Handler, Message
 
 Matcher = Callable[[IncomingEvent], bool]
+STILL_REPORTING = "การรายงานที่ทำค้างไว้ยังรออยู่ ตอบต่อได้เลย หรือพิมพ์ “ยกเลิก” เพื่อยกเลิกการรายงาน"
 
 # In the order help lists them.
 COMMANDS: tuple[Command, ...] = (REPORT, EDIT_REPORT, STATUS, PROJECTS, SUMMARY, BIND, INVITE, REGISTER, HELP)
@@ -42,25 +44,44 @@ def handle_help(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     return [text("\n".join(lines), choices)]
 
 
+INTERRUPTING: tuple[tuple[Command, Handler], ...] = (
+    (REPORT, report.handle_report),
+    (EDIT_REPORT, report.handle_edit),
+    (STATUS, queries.handle_status),
+    (PROJECTS, queries.handle_projects),
+    (SUMMARY, queries.handle_summary),
+    (BIND, binding.handle_bind),
+    (INVITE, binding.handle_invite),
+    (REGISTER, binding.handle_register),
+)
+
+
 def is_event(*types: str) -> Matcher:
     return lambda event: event.type in types
 
 
-def handle_conversation(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
-    """Someone in the middle of a report: everything they send goes to it."""
+def conversation(event: IncomingEvent, deps: Deps) -> Handler | None:
+    """The handler for someone in the middle of a report, if they are. Everything they
+    send goes to the report, except a command typed where no free text is expected:
+    that command runs, and the report waits (or, for รายงาน, starts again)."""
+    if event.type not in ("message", "postback"):
+        return None
     draft = report.active_draft(event, deps)
-    assert draft is not None
-    return report.handle_conversation(event, deps, draft)
+    if draft is None:
+        return None
+    if draft.state not in FREE_TEXT:
+        for command, handler in INTERRUPTING:
+            if command.matches(event):
+                return handler if command in (REPORT, EDIT_REPORT) else _meanwhile(handler)
+    return lambda event, deps: report.handle_conversation(event, deps, draft)
 
 
-def in_conversation(event: IncomingEvent, deps: Deps) -> bool:
-    return event.type in ("message", "postback") and report.active_draft(event, deps) is not None
+def _meanwhile(handler: Handler) -> Handler:
+    def run(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+        return [*list(handler(event, deps))[:4], text(STILL_REPORTING)]
 
+    return run
 
-# Checked first, with the state store: a conversation under way takes every message.
-CONVERSATIONS: tuple[tuple[Callable[[IncomingEvent, Deps], bool], Handler], ...] = (
-    (in_conversation, handle_conversation),
-)
 
 ROUTES: tuple[tuple[Matcher, Handler], ...] = (
     (is_event("follow"), membership.handle_follow),
@@ -90,13 +111,11 @@ def route(event: IncomingEvent) -> Handler:
 
 def dispatch(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     """A conversation under way first, then the routes in order, then the default."""
-    for active, handler in CONVERSATIONS:
-        if active(event, deps):
-            return handler(event, deps)
+    in_conversation = conversation(event, deps)
+    if in_conversation is not None:
+        return in_conversation(event, deps)
     for matches, handler in ROUTES:
         if matches(event):
             return handler(event, deps)
     return DEFAULT(event, deps)
 
-
-__all__ = ["COMMANDS", "DEFAULT", "ROUTES", "handle_nothing", "route"]

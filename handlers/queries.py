@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 from bot.events import IncomingEvent
-from bot.fiscal import YearMonth
+from bot.fiscal import YearMonth, fiscal_year_of
 from bot.matching import Candidate, matches
-from bot.render import Choice, text
+from bot.progress import Status
+from bot.render import QUICK_REPLY_LIMIT, Choice, clip, text, utf16_len
 from bot.standing import Standing, bar, percent, standing
 from bot.thai import format_thai_date
 from handlers.commands import STATUS
@@ -20,19 +21,38 @@ from storage.plans import latest_reports, plan_steps
 
 NOTHING_HERE_GROUP = (
     "กลุ่มนี้ยังไม่ได้ผูกกับโครงการใด\n"
-    "ขอรหัสผูกกลุ่มจากผู้ประสานงาน แล้วพิมพ์  ผูกโครงการ <รหัส>"
+    "กรุณาขอรหัสผูกกลุ่มจากผู้ประสานงาน แล้วพิมพ์ “ผูกโครงการ <รหัส>” เช่น “ผูกโครงการ 482913”"
 )
 NOTHING_HERE_USER = (
     "ยังไม่มีโครงการที่ท่านติดตามได้ในแชตนี้\n"
-    "โครงการจะปรากฏเมื่อท่านอยู่ในกลุ่มงานที่ผูกกับโครงการ หรือเป็นผู้ประสานงานของหน่วยงาน"
+    "โครงการจะปรากฏเมื่อท่านอยู่ในกลุ่มงานที่ผูกกับโครงการ หรือเป็นผู้ประสานงานของหน่วยงาน\n"
+    "หากท่านได้รับรหัสผู้ประสานงาน พิมพ์ “ลงทะเบียน <รหัส>” เช่น “ลงทะเบียน 482913”"
 )
-NOT_FOUND = "ไม่พบโครงการ “{query}” ในแชตนี้ กรุณาตรวจสอบชื่อหรือรหัสโครงการ หรือพิมพ์ “โครงการ” เพื่อดูรายชื่อ"
-WHICH = "โครงการไหน? เลือกจากรายการ หรือพิมพ์  สถานะ <ส่วนหนึ่งของชื่อโครงการ>"
-CHOICES = 13
+NOT_FOUND = (
+    "ไม่พบโครงการ “{query}” ในแชตนี้ กรุณาพิมพ์ชื่อหรือรหัสโครงการอีกครั้ง "
+    "เช่น “สถานะ อบรม” หรือ “สถานะ <รหัสโครงการ>” หรือพิมพ์ “โครงการ” เพื่อดูรายชื่อ"
+)
+WHICH = "พบหลายโครงการ กรุณาเลือกจากปุ่มด้านล่าง หรือพิมพ์ชื่อให้ละเอียดขึ้น เช่น “สถานะ อบรมอาสาสมัคร”"
+OTHER_YEARS = "(มีโครงการของปีงบประมาณอื่นอีก {n} โครงการ)"
+STATUS_NEXT = "พิมพ์ “สถานะ <ชื่อหรือรหัสโครงการ>” เพื่อดูความก้าวหน้าเทียบกับแผน เช่น “สถานะ อบรม”"
+MORE = "…และอีก {n} โครงการ"
+
+# A long list is shortened, never cut mid-way by LINE's 5,000-unit text limit:
+# at most LIST_LIMIT projects per section, names clipped, the whole well under.
+LIST_LIMIT = 30
+NAME_LIMIT = 120
+TEXT_BUDGET = 4500
 
 
 def nothing_here(event: IncomingEvent) -> str:
     return NOTHING_HERE_GROUP if event.in_group else NOTHING_HERE_USER
+
+
+def match_projects(query: str, projects: Sequence[Project]) -> list[Project]:
+    """The projects that fit what was typed (a code, "#id" or part of a name), best first."""
+    by_id = {p.id: p for p in projects}
+    found = matches(query, [Candidate(p.id, p.name, p.code) for p in projects])
+    return [by_id[c.id] for c in found]
 
 
 def find_visible(deps: Deps, event: IncomingEvent, query: str) -> tuple[list[Project], list[Project]]:
@@ -41,25 +61,58 @@ def find_visible(deps: Deps, event: IncomingEvent, query: str) -> tuple[list[Pro
     projects = access.visible_projects(deps.session, viewer_of(event))
     if not query:
         return projects, projects
-    by_id = {p.id: p for p in projects}
-    found = matches(query, [Candidate(p.id, p.name, p.code) for p in projects])
-    return projects, [by_id[c.id] for c in found]
+    return projects, match_projects(query, projects)
+
+
+def current_year_projects(projects: Sequence[Project], today: date) -> list[Project]:
+    """The projects of the fiscal year ``today`` is in; failing that, of the latest
+    year before it; failing that, of the earliest year after it."""
+    years = {p.fiscal_year for p in projects}
+    if not years:
+        return []
+    current = fiscal_year_of(today)
+    earlier = [y for y in years if y <= current]
+    year = max(earlier) if earlier else min(years)
+    return [p for p in projects if p.fiscal_year == year]
 
 
 def project_choices(projects: Sequence[Project], command: str) -> list[Choice]:
-    return [Choice(label=p.name, text=f"{command} #{p.id}") for p in projects[:CHOICES]]
+    return [Choice(label=p.name, text=f"{command} #{p.id}") for p in projects[:QUICK_REPLY_LIMIT]]
+
+
+def capped(lines: Sequence[str], budget: int, *, limit: int = LIST_LIMIT) -> list[str]:
+    """The first lines that fit in ``budget`` UTF-16 units (``limit`` at most), then
+    "…และอีก N โครงการ" for the rest."""
+    out: list[str] = []
+    used = 0
+    for n, line in enumerate(lines):
+        left = len(lines) - n
+        room_for_more = 0 if left == 1 else utf16_len(MORE.format(n=left)) + 1
+        size = utf16_len(line) + 1
+        if n >= limit or used + size + room_for_more > budget:
+            out.append(MORE.format(n=left))
+            break
+        out.append(line)
+        used += size
+    return out
 
 
 def handle_projects(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     projects = access.visible_projects(deps.session, viewer_of(event))
     if not projects:
         return [text(nothing_here(event))]
-    lines = [f"โครงการที่ติดตามในแชตนี้ ({len(projects)} โครงการ)"]
-    for n, project in enumerate(projects, start=1):
-        code = f" [{project.code}]" if project.code else ""
-        lines.append(f"{n}. {project.name}{code} · ปีงบประมาณ {project.fiscal_year}")
-    lines.append("\nพิมพ์  สถานะ <ชื่อโครงการ>  เพื่อดูความก้าวหน้าเทียบกับแผน")
-    return [text("\n".join(lines), project_choices(projects, "สถานะ"))]
+    current = current_year_projects(projects, deps.today)
+    head = [f"โครงการที่ติดตามในแชตนี้ ({len(current)} โครงการ) · ปีงบประมาณ {current[0].fiscal_year}"]
+    tail: list[str] = []
+    if len(projects) > len(current):
+        tail.append(OTHER_YEARS.format(n=len(projects) - len(current)))
+    tail.append("\n" + STATUS_NEXT)
+    rows = [
+        f"{n}. {clip(p.name, NAME_LIMIT)}" + (f" [{p.code}]" if p.code else "")
+        for n, p in enumerate(current, start=1)
+    ]
+    body = capped(rows, TEXT_BUDGET - _size(head + tail))
+    return [text("\n".join(head + body + tail), project_choices(current, "สถานะ"))]
 
 
 def handle_status(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
@@ -85,7 +138,7 @@ def status_text(project: Project, report: ProgressReport | None, today: date) ->
         f"📊 {project.name}{code}",
         f"ปีงบประมาณ {project.fiscal_year} · {project.unit.path}",
         "",
-        f"ผลการดำเนินงาน {bar(where.actual)} {percent(where.actual)}",
+        f"ความก้าวหน้า {bar(where.actual)} {percent(where.actual)}",
     ]
     if where.planned is not None:
         lines.append(f"ตามแผน ณ {format_thai_date(today)}: {percent(where.planned)}")
@@ -105,7 +158,7 @@ def _verdict(where: Standing) -> str:
     if where.points is None or where.points == 0:
         return label
     points = format(abs(where.points).normalize(), "f")
-    detail = f"{points} จุด"
+    detail = f"{points} จุดร้อยละ"
     if where.months:
         detail += f" หรือประมาณ {abs(where.months).normalize():f} เดือน"
     return f"{label} ({detail})"
@@ -115,8 +168,7 @@ def handle_summary(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     projects = access.visible_projects(deps.session, viewer_of(event))
     if not projects:
         return [text(nothing_here(event))]
-    latest_year = max(p.fiscal_year for p in projects)
-    projects = [p for p in projects if p.fiscal_year == latest_year]
+    projects = current_year_projects(projects, deps.today)
     reports = latest_reports(deps.session, [p.id for p in projects])
     month = YearMonth.of(deps.today)
     reported, missing, behind = [], [], []
@@ -127,18 +179,27 @@ def handle_summary(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
         else:
             missing.append(project)
         where = standing(plan_steps(project.steps), Decimal(report.percent) if report else None, deps.today)
-        if where.status.name == "BEHIND":
+        if where.status is Status.BEHIND:
             behind.append((project, where))
-    lines = [
-        f"สรุปความก้าวหน้า ณ {format_thai_date(deps.today)} · ปีงบประมาณ {latest_year}",
+    head = [
+        f"สรุปความก้าวหน้า ณ {format_thai_date(deps.today)} · ปีงบประมาณ {projects[0].fiscal_year}",
         f"รายงานแล้วเดือนนี้ {len(reported)} จาก {len(projects)} โครงการ",
     ]
+    sections: list[tuple[str, list[str]]] = []
     if missing:
-        lines.append("\nยังไม่รายงานเดือนนี้:")
-        lines.extend(f"• {p.name}" for p in missing)
+        sections.append(("\nยังไม่รายงานเดือนนี้:", [f"• {clip(p.name, NAME_LIMIT)}" for p in missing]))
     if behind:
-        lines.append("\nล่าช้ากว่าแผน:")
-        lines.extend(f"• {p.name} (ผล {percent(w.actual)} / แผน {percent(w.planned)})" for p, w in behind)
-    if not missing and not behind:
-        lines.append("\nทุกโครงการรายงานแล้วและเป็นไปตามแผน 👍")
-    return [text("\n".join(lines))]
+        rows = [f"• {clip(p.name, NAME_LIMIT)} (ผล {percent(w.actual)} / แผน {percent(w.planned)})" for p, w in behind]
+        sections.append(("\nล่าช้ากว่าแผน:", rows))
+    tail: list[str] = [] if sections else ["\nทุกโครงการรายงานแล้วและเป็นไปตามแผน 👍"]
+    tail.append("\n" + STATUS_NEXT)
+    budget = TEXT_BUDGET - _size(head + tail + [title for title, _ in sections])
+    lines = list(head)
+    for title, rows in sections:
+        lines.append(title)
+        lines.extend(capped(rows, budget // len(sections)))
+    return [text("\n".join(lines + tail))]
+
+
+def _size(lines: Sequence[str]) -> int:
+    return sum(utf16_len(line) + 1 for line in lines)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, union
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.access_models import (
@@ -58,17 +58,25 @@ def visible_project_ids(session: Session, viewer: Viewer) -> set[int]:
         return set(session.scalars(query))
     if not viewer.user_id:
         return set()
-    unit_ids: set[int] = set()
-    for unit_id in session.scalars(select(Coordinator.unit_id).where(Coordinator.user_id == viewer.user_id)):
-        unit_ids.update(unit_tree_ids(session, unit_id))
     through_groups = (
         select(GroupProject.project_id)
         .join(GroupMember, GroupMember.group_id == GroupProject.group_id)
         .join(ChatGroup, ChatGroup.group_id == GroupProject.group_id)
         .where(GroupMember.user_id == viewer.user_id, ChatGroup.active.is_(True))
     )
-    coordinated = select(Project.id).where(Project.unit_id.in_(unit_ids))
-    return set(session.scalars(union(through_groups, coordinated)))
+    return set(session.scalars(through_groups)) | coordinated_project_ids(session, viewer.user_id)
+
+
+def coordinated_project_ids(session: Session, user_id: str) -> set[int]:
+    """The projects of the units a person coordinates (and of the units inside them).
+    Only these may be handed out with a binding code: seeing a project through a
+    group is not the right to bind it to another group."""
+    unit_ids: set[int] = set()
+    for unit_id in session.scalars(select(Coordinator.unit_id).where(Coordinator.user_id == user_id)):
+        unit_ids.update(unit_tree_ids(session, unit_id))
+    if not unit_ids:
+        return set()
+    return set(session.scalars(select(Project.id).where(Project.unit_id.in_(unit_ids))))
 
 
 def visible_projects(session: Session, viewer: Viewer, *, fiscal_year: int | None = None) -> list[Project]:
@@ -96,9 +104,16 @@ def coordinated_units(session: Session, user_id: str) -> list[Unit]:
 def touch_person(session: Session, user_id: str, *, friend: bool | None = None) -> Person:
     person = session.get(Person, user_id)
     if person is None:
-        person = Person(user_id=user_id, is_friend=bool(friend), created_at=utcnow())
-        session.add(person)
-    elif friend is not None:
+        # Two first messages at once both find no row: the loser of the insert
+        # must not fail, so insert-if-absent and read back whichever row won.
+        session.execute(
+            dialect_insert(session)(Person)
+            .values(user_id=user_id, is_friend=bool(friend), created_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        person = session.get(Person, user_id)
+        assert person is not None
+    if friend is not None:
         person.is_friend = friend
     session.flush()
     return person
@@ -119,9 +134,15 @@ def set_display_name(session: Session, user_id: str, name: str | None) -> None:
 def ensure_group(session: Session, group_id: str, *, rejoined: bool = False) -> ChatGroup:
     group = session.get(ChatGroup, group_id)
     if group is None:
-        group = ChatGroup(group_id=group_id, active=True, joined_at=utcnow())
-        session.add(group)
-    elif rejoined and not group.active:
+        # As in touch_person: a concurrent first event for the group must not fail.
+        session.execute(
+            dialect_insert(session)(ChatGroup)
+            .values(group_id=group_id, active=True, joined_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        group = session.get(ChatGroup, group_id)
+        assert group is not None
+    if rejoined and not group.active:
         group.active, group.left_at, group.joined_at = True, None, utcnow()
     session.flush()
     return group
@@ -266,6 +287,12 @@ def redeem_code(session: Session, code: str, kind: str, *, used_in: str) -> tupl
     found.used_at, found.used_in = utcnow(), used_in
     session.flush()
     return found, "ok"
+
+
+def release_code(session: Session, invite: InviteCode) -> None:
+    """Give a redeemed code back, unused, when it turned out to have nothing to do."""
+    invite.used_at, invite.used_in = None, None
+    session.flush()
 
 
 def code_projects(session: Session, invite: InviteCode) -> list[int]:

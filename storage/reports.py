@@ -50,7 +50,9 @@ def add_report(session: Session, new: NewReport) -> ProgressReport:
     ) + 1
     now = utcnow()
     report = ProgressReport(project_id=project.id, number=number, plan_version=project.plan_version,
-                            created_at=now, updated_at=now)  # fmt: skip
+                            created_at=now, updated_at=now, reported_on=new.reported_on,
+                            reporter_user_id=new.reporter_user_id, reporter_name=new.reporter_name,
+                            chat_id=new.chat_id)  # fmt: skip
     _fill(report, new)
     session.add(report)
     session.flush()
@@ -58,6 +60,8 @@ def add_report(session: Session, new: NewReport) -> ProgressReport:
 
 
 def edit_report(session: Session, number: int, new: NewReport, *, edited_by: str | None) -> ProgressReport:
+    """Change a report's content; who reported it, when and where stay. The version it
+    replaces is kept as a revision, with who changed it."""
     lock_project(session, new.project_id)
     report = session.scalar(
         select(ProgressReport).where(ProgressReport.project_id == new.project_id, ProgressReport.number == number)
@@ -123,14 +127,20 @@ def report_json(report: ProgressReport) -> dict[str, Any]:
     }
 
 
+def report_before(session: Session, project_id: int, number: int) -> ProgressReport | None:
+    return session.scalar(
+        select(ProgressReport).where(ProgressReport.project_id == project_id, ProgressReport.number == number - 1)
+    )
+
+
 def _fill(report: ProgressReport, new: NewReport) -> None:
-    report.reported_on = new.reported_on
+    """The content of a report (not who, when or where: an edit keeps those)."""
     report.percent = new.percent
     report.planned_percent = new.planned_percent
     report.step_progress = json.dumps(
         {
             "completed": list(new.completed),
-            "in_progress": None if new.in_progress is None else [new.in_progress[0], str(new.in_progress[1])],
+            "in_progress": None if new.in_progress is None else [new.in_progress[0], f"{new.in_progress[1].normalize():f}"],
             "reason": new.reason,
         },
         ensure_ascii=False,
@@ -140,6 +150,3 @@ def _fill(report: ProgressReport, new: NewReport) -> None:
     report.obstacles = new.obstacles
     report.on_plan = new.on_plan
     report.on_target = new.on_target
-    report.reporter_user_id = new.reporter_user_id
-    report.reporter_name = new.reporter_name
-    report.chat_id = new.chat_id

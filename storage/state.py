@@ -42,7 +42,12 @@ class StateStore(Protocol):
     def ping(self) -> bool: ...
 
     def for_session(self, session: Session) -> StateStore:
-        """This store, working inside a handler's transaction where that matters."""
+        """This store for one handler's transaction: its writes take effect with the
+        transaction's commit (``flush`` after commit), never before."""
+        ...
+
+    def flush(self) -> None:
+        """After the handler's transaction committed: apply the writes held back."""
         ...
 
 
@@ -71,8 +76,11 @@ class RedisStateStore:
         count, _ = self._call(pipe.execute)
         return int(count)
 
-    def for_session(self, session: Session) -> RedisStateStore:
-        return self
+    def for_session(self, session: Session) -> StateStore:
+        return _HeldRedisWrites(self)
+
+    def flush(self) -> None:
+        return None
 
     def ping(self) -> bool:
         try:
@@ -89,6 +97,48 @@ class RedisStateStore:
             raise StorageError(f"Redis: {exc}") from exc
 
 
+class _HeldRedisWrites:
+    """Redis for one handler: reads see its own writes, which reach Redis only when
+    ``flush`` is called after the database committed. A handler that fails and is
+    retried therefore finds the state as it was. Counters and idempotency keys
+    (``incr``, ``add_once``) act at once: they guard, and must count every try."""
+
+    def __init__(self, store: RedisStateStore) -> None:
+        self._store = store
+        self._held: dict[str, tuple[str | None, int | None]] = {}
+
+    def get(self, key: str) -> str | None:
+        if key in self._held:
+            return self._held[key][0]
+        return self._store.get(key)
+
+    def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
+        self._held[key] = (value, ttl)
+
+    def delete(self, key: str) -> None:
+        self._held[key] = (None, None)
+
+    def add_once(self, key: str, *, ttl: int) -> bool:
+        return self._store.add_once(key, ttl=ttl)
+
+    def incr(self, key: str, *, ttl: int) -> int:
+        return self._store.incr(key, ttl=ttl)
+
+    def ping(self) -> bool:
+        return self._store.ping()
+
+    def for_session(self, session: Session) -> StateStore:
+        return self
+
+    def flush(self) -> None:
+        held, self._held = self._held, {}
+        for key, (value, ttl) in held.items():
+            if value is None:
+                self._store.delete(key)
+            else:
+                self._store.set(key, value, ttl=ttl)
+
+
 class SqlStateStore:
     """State in the SQL database. Bound to a handler's session (``for_session``), it
     works inside that transaction: on SQLite a second writer would wait for the
@@ -100,6 +150,10 @@ class SqlStateStore:
 
     def for_session(self, session: Session) -> SqlStateStore:
         return SqlStateStore(self._sessions, bound=session)
+
+    def flush(self) -> None:
+        """Bound to a session, the writes were part of its transaction already."""
+        return None
 
     def get(self, key: str) -> str | None:
         with self._tx() as session:

@@ -35,7 +35,7 @@ def inbox_count(bot: RunningBot) -> int:
 def test_valid_signature_is_accepted_stored_and_answered(bot: RunningBot) -> None:
     result = bot.client.follow("U1000")
     assert result.status == 200
-    bot.wait_until(lambda: bot.world.deliveries(kind="reply"))
+    bot.settle()
     [delivery] = bot.world.deliveries(kind="reply")
     assert delivery.to == "U1000"
     assert "ยินดีต้อนรับ" in delivery.messages[0]["text"]

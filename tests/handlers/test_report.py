@@ -186,3 +186,88 @@ def test_fifty_people_confirming_at_once_get_consecutive_numbers(team) -> None:
     assert sorted(r.number for r in saved) == list(range(1, 51))
     assert sorted(r.reporter_user_id for r in saved) == people
     assert bot.sql("SELECT count(*) FROM inbox_events WHERE status <> 'done'") == [(0,)]
+
+
+def test_a_typed_percent_keeps_the_steps_for_next_time(team) -> None:
+    bot, project, _ = team
+    talk(bot, "Usomchai", "รายงาน อบรม", "1,2", "0", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน")
+    talk(bot, "Usomchai", f"รายงาน {CODE} 40% เริ่มอบรมรุ่นแรก", "ยืนยัน")
+    [steps] = talk(bot, "Usomchai", "รายงาน อบรม")
+    assert "✅ 1." in steps and "✅ 2." in steps and "⬜ 3." in steps
+    assert json.loads(reports(bot, project.id)[1].step_progress)["completed"] == ["1", "2"]
+
+
+def test_an_edit_is_compared_with_the_report_before_it_and_keeps_who_and_when(team) -> None:
+    bot, project, _ = team
+    talk(bot, "Usomchai", f"รายงาน {CODE} 40% ขออนุมัติแล้ว", "ยืนยัน")
+    talk(bot, "Usomying", f"รายงาน {CODE} 60% ทำคำสั่งแล้ว", "ยืนยัน")
+    answers = talk(bot, "Usomchai", "แก้ไขรายงาน อบรม", "แก้ไข", "ความก้าวหน้า", "55%")
+    assert "ต่ำกว่า" not in answers[-1]  # 55 is above report 1 (40); report 2 is the one being edited
+    talk(bot, "Usomchai", "ยืนยัน")
+    first, second = reports(bot, project.id)
+    assert second.percent == 55 and second.reporter_user_id == "Usomying"  # the reporter stays
+
+
+def test_cancel_after_the_timeout_cancels(team, bot_factory) -> None:
+    _, project, _ = team
+    bot = bot_factory(conversation_ttl_seconds=1)
+    talk(bot, "Usomchai", "รายงาน อบรม")
+    time.sleep(1.5)
+    [answer] = talk(bot, "Usomchai", "ยกเลิก")
+    assert "ยกเลิกการรายงานแล้ว" in answer
+
+
+def test_a_reminder_button_during_a_report_starts_again_on_its_project(team) -> None:
+    bot, project, other = team
+    talk(bot, "Usomchai", "รายงาน อบรม", "1")
+    source = group_source(GROUP, "Usomchai")
+    event = postback_event(source, f"kaona=report&a=start&p={other.id}", reply_token=bot.world.issue_reply_token(source))
+    bot.client.post([event])
+    bot.settle()
+    assert f"รายงานครั้งที่ 1: {other.name}" in bot.world.texts(to=GROUP)[-1]
+
+
+def test_chatter_that_starts_with_the_word_report_is_left_alone(team) -> None:
+    bot, _, _ = team
+    assert talk(bot, "Usomchai", "รายงาน ผลการประชุมเมื่อวานส่งในอีเมลแล้วนะ") == [""]
+    assert talk(bot, "Usomchai", "โอเค") == [""]  # no conversation was opened
+
+
+def test_a_command_typed_mid_report_runs_and_the_report_waits(team) -> None:
+    bot, project, _ = team
+    talk(bot, "Usomchai", "รายงาน อบรม")
+    [status] = talk(bot, "Usomchai", "สถานะ อบรม")
+    assert project.name in status and "การรายงานที่ทำค้างไว้ยังรออยู่" in status
+    talk(bot, "Usomchai", "1", "50")
+    [work] = talk(bot, "Usomchai", "สถานะ: ทำคำสั่งแต่งตั้งแล้ว")  # free text here: it is the answer
+    assert "เบิกจ่าย" in work
+    talk(bot, "Usomchai", "ไม่มี", "ไม่มี", "ยืนยัน")
+    assert reports(bot, project.id)[0].work_done == "สถานะ: ทำคำสั่งแต่งตั้งแล้ว"
+
+
+def test_a_draft_saved_by_an_older_version_is_dropped_not_stuck(team) -> None:
+    bot, _, _ = team
+    bot.services.state.set(f"report:{GROUP}:Usomchai", '{"nonce": "x", "state": "steps", "gone": 1}', ttl=600)
+    [answer] = talk(bot, "Usomchai", "ช่วยเหลือ")
+    assert "คำสั่งที่ใช้" in answer
+    assert bot.services.state.get(f"report:{GROUP}:Usomchai") is None
+
+
+def test_a_step_whose_commit_failed_is_redone_from_where_it_was(team, bot_factory) -> None:
+    from handlers.dispatch import dispatch
+
+    failures = {"left": 1}
+
+    def flaky(event, deps):
+        answer = dispatch(event, deps)
+        if event.text == "1" and failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("the commit failed")
+        return answer
+
+    bot = bot_factory(router=lambda event: flaky)
+    talk(bot, "Usomchai", "รายงาน อบรม")
+    [answer] = talk(bot, "Usomchai", "1")  # handled twice: the first try rolled back
+    assert "ขั้นที่ 2" in answer and "ดำเนินการไปแล้ว" in answer
+    [work] = talk(bot, "Usomchai", "50")
+    assert "17.5%" in work
