@@ -198,7 +198,7 @@ def run_projects(args: argparse.Namespace) -> int:
             planned = planned_percent(steps, today)
             report = latest.get(project.id)
             actual = Decimal(report.percent) if report else None
-            state = status(actual if actual is not None else Decimal(0), planned)
+            state = status(actual if actual is not None else Decimal(0), planned, settings.plan_tolerance)
             rows.append(
                 {
                     "code": project.code,

@@ -22,7 +22,6 @@ from handlers.deps import Deps, Handler, Message
 from handlers.dispatch import route
 from handlers.membership import observe
 from storage import inbox, outbox
-from storage.db import utcnow
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -47,7 +46,7 @@ def process_next(services: Services, *, lease: timedelta = LEASE, router: Router
                 session=session,
                 settings=services.settings,
                 state=services.state.for_session(session),
-                now=utcnow(),
+                now=services.clock(),
             )
             observe(event, deps)
             messages = list(router(event)(event, deps))

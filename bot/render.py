@@ -59,10 +59,17 @@ def quick_reply(choices: Sequence[Choice]) -> dict[str, Any]:
             action: dict[str, Any] = {
                 "type": "postback",
                 "label": label,
-                "data": choice.data[:DATA_LIMIT],
+                "data": _checked_data(choice.data),
                 "displayText": clip(choice.text or choice.label, DATA_LIMIT),
             }
         else:
             action = {"type": "message", "label": label, "text": clip(choice.text or choice.label, 300)}
         items.append({"type": "action", "action": action})
     return {"items": items}
+
+
+def _checked_data(data: str) -> str:
+    """Postback data is read back by the bot: cutting it would corrupt it, so refuse."""
+    if len(data) > DATA_LIMIT:
+        raise ValueError(f"postback data over {DATA_LIMIT} characters: {data[:40]}…")
+    return data

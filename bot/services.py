@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gateway import LineGateway
 from bot.settings import Settings
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_session_factory, utcnow
 from storage.migrate import upgrade
 from storage.state import RedisStateStore, SqlStateStore, StateStore
 
@@ -30,6 +32,8 @@ class Services:
     state: StateStore
     gateway: LineGateway
     redis: redis.Redis | None = None
+    # "Now" for the use cases (dates, months, idle time); tests start it at a fixed day.
+    clock: Callable[[], datetime] = utcnow
     closed: bool = field(default=False)
 
     def database_ok(self) -> bool:
@@ -61,7 +65,9 @@ class Services:
         self.engine.dispose()
 
 
-def build_services(settings: Settings, *, migrate: bool = False) -> Services:
+def build_services(
+    settings: Settings, *, migrate: bool = False, clock: Callable[[], datetime] = utcnow
+) -> Services:
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
@@ -84,4 +90,5 @@ def build_services(settings: Settings, *, migrate: bool = False) -> Services:
         state=state,
         gateway=LineGateway(settings),
         redis=client,
+        clock=clock,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +42,8 @@ class Settings:
     conversation_ttl_seconds: int = 30 * 60
     # A push left in "sending" this long (its worker died) is tried again, same retry key.
     outbox_stale_seconds: int = 120
+    # Percentage points either side of the plan that still count as "on plan".
+    plan_tolerance: Decimal = Decimal(0)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -99,11 +102,23 @@ class Settings:
             expired_reply_policy=policy,  # type: ignore[arg-type]
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),
+            plan_tolerance=_tolerance(env),
         )
 
 
 def default_database_url() -> str:
     return f"sqlite:///{(DEFAULT_DATA_DIR / 'kaona.sqlite3').as_posix()}"
+
+
+def _tolerance(env: Mapping[str, str]) -> Decimal:
+    raw = env.get("KAONA_PLAN_TOLERANCE", "").strip()
+    try:
+        value = Decimal(raw) if raw else Decimal(0)
+    except InvalidOperation as exc:
+        raise ConfigError("KAONA_PLAN_TOLERANCE", f"must be a number of percentage points, got {raw!r}") from exc
+    if not Decimal(0) <= value <= Decimal(50):
+        raise ConfigError("KAONA_PLAN_TOLERANCE", f"must be between 0 and 50 percentage points, got {raw}")
+    return value
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -31,6 +31,7 @@ class ProjectView:
     budget: Decimal | None = None
     disbursed: Decimal = Decimal(0)  # so far, all reports
     plan_version: int = 1  # the steps the conversation was started on
+    tolerance: Decimal = Decimal(0)  # points either side of the plan still "on plan"
 
     @property
     def remaining_budget(self) -> Decimal | None:
@@ -81,7 +82,7 @@ class Draft:
             steps = tuple(
                 StepView(s["no"], s["title"], Decimal(s["weight"]), tuple(s["months"])) for s in project["steps"]
             )
-            decimals = _decimals(project, "planned_now", "last_percent", "budget", "disbursed")
+            decimals = _decimals(project, "planned_now", "last_percent", "budget", "disbursed", "tolerance")
             project = ProjectView(
                 **{
                     **project,
@@ -89,6 +90,7 @@ class Draft:
                     "steps": steps,
                     "last_completed": tuple(project["last_completed"]),
                     "disbursed": decimals["disbursed"] or Decimal(0),
+                    "tolerance": decimals["tolerance"] or Decimal(0),
                 }
             )
         in_progress = raw.get("in_progress")

@@ -27,7 +27,7 @@ def card_of(draft: Draft) -> SummaryCard:
         project=project.name,
         percent=draft.percent,
         planned=project.planned_now,
-        status=status(draft.percent, project.planned_now).label_th,
+        status=status(draft.percent, project.planned_now, project.tolerance).label_th,
         steps=steps,
         work_done=draft.work_done or "-",
         budget=draft.budget or Decimal(0),

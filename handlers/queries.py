@@ -126,13 +126,15 @@ def handle_status(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
         return [text(WHICH, project_choices(found, "สถานะ"))]
     project = found[0]
     report = latest_reports(deps.session, [project.id]).get(project.id)
-    return [text(status_text(project, report, deps.today))]
+    return [text(status_text(project, report, deps.today, tolerance=deps.settings.plan_tolerance))]
 
 
-def status_text(project: Project, report: ProgressReport | None, today: date) -> str:
+def status_text(
+    project: Project, report: ProgressReport | None, today: date, *, tolerance: Decimal = Decimal(0)
+) -> str:
     steps = plan_steps(project.steps)
     actual = Decimal(report.percent) if report else None
-    where = standing(steps, actual, today)
+    where = standing(steps, actual, today, tolerance=tolerance)
     code = f" [{project.code}]" if project.code else ""
     lines = [
         f"📊 {project.name}{code}",
@@ -178,7 +180,8 @@ def handle_summary(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
             reported.append(project)
         else:
             missing.append(project)
-        where = standing(plan_steps(project.steps), Decimal(report.percent) if report else None, deps.today)
+        actual = Decimal(report.percent) if report else None
+        where = standing(plan_steps(project.steps), actual, deps.today, tolerance=deps.settings.plan_tolerance)
         if where.status is Status.BEHIND:
             behind.append((project, where))
     head = [

@@ -175,6 +175,7 @@ def project_view(deps: Deps, project: Project, last: ProgressReport | None, on: 
         budget=None if project.budget is None else Decimal(project.budget),
         disbursed=reports.disbursed_total(deps.session, project.id),
         plan_version=project.plan_version,
+        tolerance=deps.settings.plan_tolerance,
     )
 
 
@@ -189,7 +190,7 @@ def _save(event: IncomingEvent, deps: Deps, draft: Draft) -> str:
     steps = plan_steps(project.steps)
     edited = reports.latest_report(deps.session, view.id) if draft.edit_report else None
     on = edited.reported_on if edited else deps.today
-    where = standing(steps, draft.percent, on)
+    where = standing(steps, draft.percent, on, tolerance=deps.settings.plan_tolerance)
     person = deps.session.get(Person, event.user_id) if event.user_id else None
     new = reports.NewReport(
         project_id=view.id,

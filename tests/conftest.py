@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.localline import LocalLineServer, WebhookClient, World
 from bot.services import Services, build_services
 from bot.serving import BackgroundServer
 from bot.settings import Settings
-from storage.db import make_engine
+from storage.db import make_engine, utcnow
 from storage.migrate import upgrade
 from storage.schema import metadata
 
@@ -135,6 +136,16 @@ def settings(database_url: str, redis_url: str | None, line: LocalLineServer) ->
     )
 
 
+# The use cases' "today" in tests: 21 Nov 2026, 10:00 in Bangkok (FY 2570, the sample
+# plan's year), running on from there at the real pace so timeouts still pass.
+TEST_START = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+
+
+def fixed_clock() -> Callable[[], datetime]:
+    offset = TEST_START - utcnow()
+    return lambda: utcnow() + offset
+
+
 @dataclass
 class RunningBot:
     url: str
@@ -177,7 +188,8 @@ def bot_factory(settings: Settings, line: LocalLineServer) -> Iterator[Callable[
     def start(router: Any = None, **changes: Any) -> RunningBot:
         bot_settings = settings.with_(**changes) if changes else settings
         extra = {"router": router} if router is not None else {}
-        app = create_app(bot_settings, services=build_services(bot_settings), **extra)
+        services = build_services(bot_settings, clock=fixed_clock())
+        app = create_app(bot_settings, services=services, **extra)
         server = BackgroundServer(app).start()
         started.append((app, server))
         client = WebhookClient(server.url + "/callback", bot_settings.channel_secret, world=line.world)

@@ -32,6 +32,7 @@ def test_everything_can_be_set() -> None:
             "PORT": "5000",
             "KAONA_EXPIRED_REPLY_POLICY": "drop",
             "KAONA_WORKER": "external",
+            "KAONA_PLAN_TOLERANCE": "2.5",
         }
     )
     assert settings.database_url == "postgresql+psycopg://u:p@db:5432/kaona"
@@ -39,6 +40,7 @@ def test_everything_can_be_set() -> None:
     assert settings.line_api_base_url == "http://127.0.0.1:8030"
     assert (settings.timezone, settings.port) == ("UTC", 5000)
     assert settings.expired_reply_policy == "drop" and settings.worker_mode == "external"
+    assert str(settings.plan_tolerance) == "2.5"
 
 
 @pytest.mark.parametrize(
@@ -54,6 +56,8 @@ def test_everything_can_be_set() -> None:
         ({**BASE, "LINE_API_BASE_URL": "127.0.0.1:8030"}, "LINE_API_BASE_URL"),
         ({**BASE, "BOT_TIMEZONE": "Mars/Olympus"}, "BOT_TIMEZONE"),
         ({**BASE, "KAONA_EXPIRED_REPLY_POLICY": "retry"}, "KAONA_EXPIRED_REPLY_POLICY"),
+        ({**BASE, "KAONA_PLAN_TOLERANCE": "a little"}, "KAONA_PLAN_TOLERANCE"),
+        ({**BASE, "KAONA_PLAN_TOLERANCE": "-1"}, "KAONA_PLAN_TOLERANCE"),
     ],
 )
 def test_a_bad_setting_is_named(env: dict[str, str], variable: str) -> None:
