@@ -8,11 +8,12 @@ from collections.abc import Callable, Sequence
 from bot.events import IncomingEvent
 from bot.render import Choice, text
 from flows.report import FREE_TEXT
-from handlers import binding, membership, queries, report
+from handlers import binding, export, membership, queries, report
 from handlers.basic import handle_not_understood
 from handlers.commands import (
     BIND,
     EDIT_REPORT,
+    EXPORT,
     HELP,
     INVITE,
     PROJECTS,
@@ -28,7 +29,9 @@ Matcher = Callable[[IncomingEvent], bool]
 STILL_REPORTING = "การรายงานที่ทำค้างไว้ยังรออยู่ ตอบต่อได้เลย หรือพิมพ์ “ยกเลิก” เพื่อยกเลิกการรายงาน"
 
 # In the order help lists them.
-COMMANDS: tuple[Command, ...] = (REPORT, EDIT_REPORT, STATUS, PROJECTS, SUMMARY, BIND, INVITE, REGISTER, HELP)
+COMMANDS: tuple[Command, ...] = (
+    REPORT, EDIT_REPORT, STATUS, PROJECTS, SUMMARY, EXPORT, BIND, INVITE, REGISTER, HELP,
+)  # fmt: skip
 
 
 def handle_help(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
@@ -50,6 +53,7 @@ INTERRUPTING: tuple[tuple[Command, Handler], ...] = (
     (STATUS, queries.handle_status),
     (PROJECTS, queries.handle_projects),
     (SUMMARY, queries.handle_summary),
+    (EXPORT, export.handle_export),
     (BIND, binding.handle_bind),
     (INVITE, binding.handle_invite),
     (REGISTER, binding.handle_register),
@@ -97,6 +101,7 @@ ROUTES: tuple[tuple[Matcher, Handler], ...] = (
     (PROJECTS.matches, queries.handle_projects),
     (STATUS.matches, queries.handle_status),
     (SUMMARY.matches, queries.handle_summary),
+    (EXPORT.matches, export.handle_export),
     (BIND.matches, binding.handle_bind),
     (INVITE.matches, binding.handle_invite),
     (REGISTER.matches, binding.handle_register),

@@ -49,6 +49,8 @@ COMMANDS = [
     ("เชิญ {p}", {"coordinator_a"}),
     ("ผูกโครงการ 000000", set()),
     ("ช่วยเหลือ", set()),
+    ("ส่งออก {p}", SEES_P),
+    ("export {p}", SEES_P),
     # These start a conversation; each is cancelled again before the next command.
     ("รายงาน {p}", SEES_P),
     ("report {p}", SEES_P),
