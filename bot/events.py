@@ -33,12 +33,21 @@ class IncomingEvent:
         return self.chat_type in ("group", "room")
 
 
+def chat_of(source: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(chat id, user id) of a webhook event source: the group or room, else the user."""
+    user_id = source.get("userId")
+    if source.get("type") == "group":
+        return source.get("groupId"), user_id
+    if source.get("type") == "room":
+        return source.get("roomId"), user_id
+    return user_id, user_id
+
+
 def from_payload(inbox_id: int, payload: str | dict[str, Any]) -> IncomingEvent:
     raw: dict[str, Any] = json.loads(payload) if isinstance(payload, str) else payload
     source = raw.get("source") or {}
     chat_type = str(source.get("type") or "user")
-    user_id = source.get("userId")
-    chat_id = source.get("groupId") or source.get("roomId") or user_id or ""
+    chat_id, user_id = chat_of(source)
     message = raw.get("message") or {}
     postback = raw.get("postback") or {}
     members = ((raw.get("joined") or raw.get("left") or {}).get("members")) or []
@@ -49,7 +58,7 @@ def from_payload(inbox_id: int, payload: str | dict[str, Any]) -> IncomingEvent:
         webhook_event_id=str(raw.get("webhookEventId", "")),
         type=str(raw.get("type", "")),
         chat_type=chat_type,
-        chat_id=str(chat_id),
+        chat_id=chat_id or "",
         user_id=user_id,
         reply_token=raw.get("replyToken"),
         timestamp=datetime.fromtimestamp(int(raw.get("timestamp", 0)) / 1000, UTC),

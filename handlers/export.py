@@ -12,7 +12,7 @@ from bot.export import ProjectSheet, ReportEntry, official_report
 from bot.render import TEXT_LIMIT, text, utf16_len
 from handlers.commands import EXPORT
 from handlers.deps import Deps, Message
-from handlers.queries import find_visible, nothing_here, project_choices
+from handlers.queries import pick_project
 from storage.plan_models import Kpi, ProgressReport, Project
 
 MAX_MESSAGES = 5
@@ -29,16 +29,11 @@ TOO_LONG = (
 
 def handle_export(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     """ส่งออก <project>: the form, for anyone who may see the project."""
-    query = EXPORT.argument(event)
-    projects, found = find_visible(deps, event, query)
-    if not projects:
-        return [text(nothing_here(event))]
-    if not found:
-        return [text(NOT_FOUND.format(query=query))]
-    if len(found) > 1:
-        return [text(WHICH, project_choices(found, "ส่งออก"))]
-    form = form_of(deps.session, found[0])
-    return [text(part) for part in split_for_line(form, suffix=TOO_LONG.format(id=found[0].id))]
+    project = pick_project(deps, event, EXPORT.argument(event), command="ส่งออก", not_found=NOT_FOUND, which=WHICH)
+    if isinstance(project, list):
+        return project
+    form = form_of(deps.session, project)
+    return [text(part) for part in split_for_line(form, suffix=TOO_LONG.format(id=project.id))]
 
 
 def form_of(session: Session, project: Project) -> str:

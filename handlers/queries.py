@@ -115,16 +115,25 @@ def handle_projects(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     return [text("\n".join(head + body + tail), project_choices(current, "สถานะ"))]
 
 
-def handle_status(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
-    query = STATUS.argument(event)
+def pick_project(
+    deps: Deps, event: IncomingEvent, query: str, *, command: str, not_found: str, which: str
+) -> Project | list[Message]:
+    """The one visible project the query names, or the answer to give instead: no
+    projects here, none found, or buttons to choose among several."""
     projects, found = find_visible(deps, event, query)
     if not projects:
         return [text(nothing_here(event))]
     if not found:
-        return [text(NOT_FOUND.format(query=query))]
+        return [text(not_found.format(query=query))]
     if len(found) > 1:
-        return [text(WHICH, project_choices(found, "สถานะ"))]
-    project = found[0]
+        return [text(which, project_choices(found, command))]
+    return found[0]
+
+
+def handle_status(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+    project = pick_project(deps, event, STATUS.argument(event), command="สถานะ", not_found=NOT_FOUND, which=WHICH)
+    if isinstance(project, list):
+        return project
     report = latest_reports(deps.session, [project.id]).get(project.id)
     return [text(status_text(project, report, deps.today, tolerance=deps.settings.plan_tolerance))]
 

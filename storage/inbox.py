@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from bot.events import chat_of
 from storage.db import dialect_insert, utcnow
 from storage.models import InboxEvent
 
@@ -34,17 +35,6 @@ class StoredCount:
 
 def order_key(chat_id: str | None, user_id: str | None) -> str:
     return f"{chat_id or '-'}:{user_id or '-'}"
-
-
-def chat_of(source: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """(chat id, user id) of a webhook event source."""
-    kind = source.get("type")
-    user_id = source.get("userId")
-    if kind == "group":
-        return source.get("groupId"), user_id
-    if kind == "room":
-        return source.get("roomId"), user_id
-    return user_id, user_id
 
 
 def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> StoredCount:
