@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from bot.render import clip
-from bot.standing import baht, bar, percent
 from flows.replies import SummaryCard
+from plans.standing import baht, bar, percent
 
 ALT_LIMIT = 1500
 # Long texts are cut in the card (the full text is saved): Thai escaped as JSON by the SDK

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.errors import (
+from bot.services import Services
+from plans.errors import (
     InvalidReplyToken,
     LineApiError,
     LineRateLimited,
     LineServerError,
     LineUnavailable,
 )
-from bot.services import Services
 from storage import access, outbox
 from storage.db import utcnow
 from storage.models import OutboxMessage

@@ -37,7 +37,7 @@ Type as in LINE; a number picks a button; /help lists simulator commands; /quit 
 
 
 def run_demo(*, port: int = 8000, line_port: int = 8030, database: str = "data/demo.sqlite3") -> int:
-    from bot.simulator import ChatSimulator
+    from bot.localline.simulator import ChatSimulator
 
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

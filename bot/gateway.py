@@ -4,7 +4,7 @@ Messages travel through Kaona as LINE's own JSON message objects (plain dicts);
 here they become SDK requests. Every call has a timeout. A push is retried on
 5xx, 429 (rate limit, not the monthly quota) and no answer, with backoff and the
 SAME ``X-Line-Retry-Key``; a reply is never retried (its token is single-use).
-SDK and network errors leave this module only as ``bot.errors.LineApiError``.
+SDK and network errors leave this module only as ``plans.errors.LineApiError``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 
-from bot.errors import (
+from bot.settings import Settings
+from plans.errors import (
     InvalidReplyToken,
     LineApiError,
     LineAuthError,
@@ -40,7 +41,6 @@ from bot.errors import (
     LineServerError,
     LineUnavailable,
 )
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

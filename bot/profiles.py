@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.errors import LineApiError
 from bot.events import IncomingEvent
 from bot.services import Services
+from plans.errors import LineApiError
 from storage import access
 
 log = logging.getLogger(__name__)

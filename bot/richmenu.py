@@ -18,8 +18,8 @@ from typing import Any
 from fontpkg.pil import truetype
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from bot.errors import LineApiError
 from bot.gateway import LineGateway
+from plans.errors import LineApiError
 
 log = logging.getLogger(__name__)
 

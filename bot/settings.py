@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import ConfigError
+from plans.errors import ConfigError
 
 ExpiredReplyPolicy = Literal["push", "drop"]
 WorkerMode = Literal["thread", "external"]

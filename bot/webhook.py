@@ -12,7 +12,7 @@ from linebot.v3.webhook import WebhookParser
 from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot.errors import InvalidSignature, MalformedPayload, PayloadTooLarge, WebhookError
+from plans.errors import InvalidSignature, MalformedPayload, PayloadTooLarge, WebhookError
 from storage.inbox import store_events
 
 log = logging.getLogger(__name__)

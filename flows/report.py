@@ -22,10 +22,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.fiscal import YearMonth
-from bot.plans.model import PlanStep
-from bot.progress import actual_percent
-from bot.standing import bar, percent
 from flows import report_text as T
 from flows.draft import Choice, Draft, ProjectView, StepView
 from flows.replies import Reply, Say
@@ -40,6 +36,10 @@ from flows.report_input import (
     typed_percent,
 )
 from flows.report_prompts import prompt
+from plans.fiscal import YearMonth
+from plans.model import PlanStep
+from plans.progress import actual_percent
+from plans.standing import bar, percent
 
 STRIKE_LIMIT = 3
 CENT = Decimal("0.01")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.progress import status
 from flows.draft import Draft
 from flows.replies import SummaryCard
+from plans.progress import status
 
 
 def card_of(draft: Draft) -> SummaryCard:

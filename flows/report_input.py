@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from bot.matching import Candidate, matches, normalise
-from bot.thai import parse_number, to_arabic_digits
 from flows.draft import Choice, ProjectView
+from plans.matching import Candidate, matches, normalise
+from plans.thai import parse_number, to_arabic_digits
 
 HUNDRED = Decimal(100)
 # The largest amount a report can carry (the column holds 16 digits, 2 after the point).

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.render import QUICK_REPLY_LIMIT, clip
 from bot.render import Choice as Button
-from bot.standing import baht, percent
 from flows import report_text as T
 from flows.draft import Draft
 from flows.replies import Reply, Say
 from flows.report_card import card_of
+from plans.standing import baht, percent
 
 TITLE_IN_LIST = 90  # characters of a step title in the list of steps
 NAME_ON_BUTTON = 20

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.events import IncomingEvent
-from bot.matching import Candidate, matches
 from bot.render import QUICK_REPLY_LIMIT, Choice, clip, text
 from handlers.commands import BIND, INVITE, REGISTER, normalise_code
 from handlers.deps import Deps, Message, viewer_of
 from handlers.queries import NAME_LIMIT, TEXT_BUDGET, capped, match_projects
+from plans.matching import Candidate, matches
 from storage import access
 from storage.plan_models import Project, Unit
 

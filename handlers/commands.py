@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.events import IncomingEvent
-from bot.thai import to_arabic_digits
+from plans.thai import to_arabic_digits
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.events import IncomingEvent
-from bot.export import ProjectSheet, ReportEntry, official_report
 from bot.render import TEXT_LIMIT, text, utf16_len
 from handlers.commands import EXPORT
 from handlers.deps import Deps, Message
 from handlers.queries import pick_project
+from plans.official_form import ProjectSheet, ReportEntry, official_report
 from storage.plan_models import Kpi, ProgressReport, Project
 
 MAX_MESSAGES = 5

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.plans.model import ParsedProject, PlanFileError, Problem
-from bot.plans.spreadsheet import parse_spreadsheet
-from bot.plans.steptable import parse_step_tables
-from bot.plans.validate import validate
+from plans.model import ParsedProject, PlanFileError, Problem
+from plans.readers.spreadsheet import parse_spreadsheet
+from plans.readers.steptable import parse_step_tables
+from plans.validate import validate
 from storage import plans as repo
 from storage.plan_models import PlanImport, Project
 

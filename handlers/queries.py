@@ -7,14 +7,14 @@ from datetime import date
 from decimal import Decimal
 
 from bot.events import IncomingEvent
-from bot.fiscal import YearMonth, fiscal_year_of
-from bot.matching import Candidate, matches
-from bot.progress import Status
 from bot.render import QUICK_REPLY_LIMIT, Choice, clip, text, utf16_len
-from bot.standing import Standing, bar, percent, standing
-from bot.thai import format_thai_date
 from handlers.commands import STATUS
 from handlers.deps import Deps, Message, viewer_of
+from plans.fiscal import YearMonth, fiscal_year_of
+from plans.matching import Candidate, matches
+from plans.progress import Status
+from plans.standing import Standing, bar, percent, standing
+from plans.thai import format_thai_date
 from storage import access
 from storage.plan_models import ProgressReport, Project
 from storage.plans import latest_reports, plan_steps

@@ -18,11 +18,7 @@ from urllib.parse import parse_qs
 
 from bot.cards import summary_card
 from bot.events import IncomingEvent
-from bot.fiscal import YearMonth, fiscal_end
-from bot.plans.model import PlanStep
-from bot.progress import Status
 from bot.render import text
-from bot.standing import Standing, standing
 from flows import report as flow
 from flows import report_text as T
 from flows.draft import Choice, Draft, ProjectView, StepView
@@ -31,6 +27,10 @@ from flows.report_input import Input, match_choices, shortcut
 from handlers.commands import EDIT_REPORT, REPORT
 from handlers.deps import Deps, Message, viewer_of
 from handlers.queries import current_year_projects
+from plans.fiscal import YearMonth, fiscal_end
+from plans.model import PlanStep
+from plans.progress import Status
+from plans.standing import Standing, standing
 from storage import access, reports
 from storage.access_models import Person
 from storage.plan_models import ProgressReport, Project

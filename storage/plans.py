@@ -11,8 +11,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.fiscal import YearMonth, fiscal_end, fiscal_start
-from bot.plans.model import ParsedProject, PlanStep, Problem
+from plans.fiscal import YearMonth, fiscal_end, fiscal_start
+from plans.model import ParsedProject, PlanStep, Problem
 from storage.db import utcnow
 from storage.plan_models import FiscalYear, Kpi, PlanImport, ProgressReport, Project, Step, Unit
 

@@ -16,7 +16,7 @@ from sqlalchemy import Integer, Text, cast, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.errors import StorageError
+from plans.errors import StorageError
 from storage.db import dialect_insert, utcnow
 from storage.models import StateEntry
 

@@ -7,7 +7,10 @@ import uuid
 
 import pytest
 
-from bot.errors import (
+from bot.gateway import LineGateway
+from bot.localline import LocalLineServer, user_source
+from bot.settings import Settings
+from plans.errors import (
     InvalidReplyToken,
     LineAuthError,
     LineBadRequest,
@@ -16,9 +19,6 @@ from bot.errors import (
     LineServerError,
     LineUnavailable,
 )
-from bot.gateway import LineGateway
-from bot.localline import LocalLineServer, user_source
-from bot.settings import Settings
 
 TEXT = [{"type": "text", "text": "สวัสดี"}]
 

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
-from bot.errors import LineServerError
 from bot.gateway import LINE_DATA_API, LineGateway
 from bot.localline import LocalLineServer
 from bot.localline.richmenus import image_size
 from bot.localline.rules import validate_rich_menu
 from bot.richmenu import HEIGHT, WIDTH, install, menu_definition, render_image
 from bot.settings import Settings
+from plans.errors import LineServerError
 
 WORDS = ["รายงาน", "สถานะ", "สรุป", "ช่วยเหลือ"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.plans.model import PlanFileError
 from handlers.plans import import_plan
+from plans.model import PlanFileError
 from storage.db import make_engine, make_session_factory
 from storage.plan_models import PlanImport, ProgressReport, Project, Step, Unit
 from storage.plans import list_projects, plan_steps

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from bot.fiscal import fiscal_months, fiscal_year_of
 from bot.localline import group_source, user_source
 from bot.render import QUICK_REPLY_LIMIT, utf16_len
 from bot.settings import Settings
 from handlers.queries import STATUS_NEXT, current_year_projects, match_projects
+from plans.fiscal import fiscal_months, fiscal_year_of
 from storage.db import utcnow
 from storage.plan_models import Project, Step
 from storage.plans import ensure_fiscal_year, ensure_unit, project_key

@@ -1,0 +1,76 @@
+"""Finding a project from what a person typed: a code, "#id", or part of a name.
+
+Thai is written without spaces between words, so a typed fragment is compared
+with every stretch of the name of the same length, as well as with the whole
+name. Text is compared as typed, casefolded, with Thai digits read as Arabic
+and runs of spaces squeezed: vowels and tone marks are never stripped (they
+change the word).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from plans.thai import to_arabic_digits
+
+THRESHOLD = 0.6
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    name: str
+    code: str | None = None
+
+
+def normalise(text: str) -> str:
+    return " ".join(to_arabic_digits(text).casefold().split())
+
+
+def score(query: str, candidate: Candidate) -> float:
+    q = normalise(query)
+    if not q:
+        return 0.0
+    if q.lstrip("#").isdigit() and q.startswith("#"):
+        return 1.0 if int(q[1:]) == candidate.id else 0.0
+    if candidate.code and _digits(q) and _digits(q) == _digits(candidate.code):
+        return 1.0
+    name = normalise(candidate.name)
+    if q == name:
+        return 1.0
+    if q in name:
+        return 0.9 + 0.1 * len(q) / len(name)
+    squeezed_q, squeezed_name = q.replace(" ", ""), name.replace(" ", "")
+    if squeezed_q in squeezed_name:
+        return 0.88
+    whole = SequenceMatcher(None, squeezed_q, squeezed_name).ratio()
+    return max(whole, _best_window(squeezed_q, squeezed_name) * 0.85)
+
+
+def matches(query: str, candidates: Sequence[Candidate], *, threshold: float = THRESHOLD) -> list[Candidate]:
+    """Candidates that fit, best first. An exact code/#id/name hit comes alone."""
+    scored = sorted(((score(query, c), c) for c in candidates), key=lambda sc: (-sc[0], sc[1].id))
+    if scored and scored[0][0] >= 1.0:
+        return [c for s, c in scored if s >= 1.0]
+    return [c for s, c in scored if s >= threshold]
+
+
+def _digits(text: str) -> str:
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= 6 else ""
+
+
+def _best_window(query: str, name: str) -> float:
+    size = len(query)
+    if size == 0 or size >= len(name):
+        return 0.0
+    matcher = SequenceMatcher(None, query, "", autojunk=False)
+    best = 0.0
+    step = max(1, size // 4)
+    for start in range(0, len(name) - size + 1, step):
+        matcher.set_seq2(name[start : start + size])
+        best = max(best, matcher.ratio())
+    return best

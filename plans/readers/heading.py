@@ -1,0 +1,74 @@
+"""The lines above a step table that say which project it belongs to.
+
+"ชื่อตัวชี้วัด…" (also "ข้อตัวชี้วัดที่ 2", typos included), "ชื่อโครงการ…",
+"รหัสโครงการ…", "งบประมาณ … บาท" and "สนับสนุนนโยบาย…". A KPI applies to the
+following tables until a section heading ("**…", "#…", "ขั้นตอนการปฏิบัติงาน…")
+or a new KPI; the other fields belong to the next table only. A policy line
+whose dimension and policy are both "-" means no policy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from plans.thai import parse_number, to_arabic_digits
+
+_KPI = re.compile(r"^(?:ชื่อ|ข้อ)\s*ตัวชี้?ว[ัิ][ดต](?:\s*ที่\s*[0-9]+)?\s*[:：]?\s*")
+_PROJECT = re.compile(r"^ชื่อโครงการ(?:\s*/\s*กิจกรรม)?(?:\s*ที่\s*[0-9]+)?\s*[.:：]*\s*")
+_POLICY = re.compile(r"^สนับสนุนนโยบาย(?:ผู้ว่าราชการกรุงเทพมหานคร|ผว\.?\s*กทม\.?)?\s*")
+_CODE_LINE = re.compile(r"^รหัสโครงการ[.\s]*[:：]?\s*")
+_BUDGET = re.compile(r"^งบประมาณ(?:ที่ได้รับ)?\s*[:：]?\s*(?P<amount>.+?)\s*บาท")
+_CODE = re.compile(r"(?<![\d-])\d{5,}-\d{3,}(?![\d-])")
+_CODE_IN_NAME = re.compile(r"[(\[]?\s*(?:รหัส(?:โครงการ)?\s*[:：]?\s*)?CODE\s*[)\]]?")
+_RESPONSIBLE = re.compile(r"\(((?:ฝ่าย|กลุ่มงาน|งาน|ส่วน|กอง|สำนัก|ศูนย์)[^()]*)\)\s*$")
+_EMPTY_POLICY = re.compile(r"มิติ|นโยบาย|[:：\-–\s]")
+
+
+@dataclass
+class ProjectHeading:
+    """What the lines above the next table said."""
+
+    kpi: str | None = None
+    name: str | None = None
+    name_line: int | None = None
+    code: str | None = None
+    policy: str | None = None
+    budget: Decimal | None = None
+
+    def read(self, line: int, raw: str, text: str) -> None:
+        arabic = to_arabic_digits(text)  # same length: match on it, keep ``text``
+        if raw.lstrip().startswith(("**", "#")) or "ขั้นตอนการปฏิบัติงานของโครงการ" in text:
+            self.kpi = self.name = self.name_line = self.code = self.policy = self.budget = None
+        elif m := _KPI.match(arabic):
+            self.kpi = text[m.end() :].strip() or None
+        elif m := _PROJECT.match(arabic):
+            self.name, self.name_line = text[m.end() :].strip() or None, line
+        elif m := _CODE_LINE.match(arabic):
+            found = _CODE.search(arabic)
+            self.code = found.group(0) if found else (text[m.end() :].strip() or None)
+        elif m := _POLICY.match(arabic):
+            rest = text[m.end() :].strip()
+            self.policy = rest if _EMPTY_POLICY.sub("", rest) else None
+        elif m := _BUDGET.match(arabic):
+            self.budget = parse_number(m.group("amount"))
+
+    def next_table(self) -> ProjectHeading:
+        """The heading for the table after this one: only the KPI carries over."""
+        return ProjectHeading(kpi=self.kpi)
+
+    def split_name(self) -> tuple[str, str | None, str | None]:
+        """(name, project code, responsible section) from the project line: a
+        code written in the name is moved out of it; a trailing "(ฝ่าย…)" stays
+        in the name and is also the responsible section."""
+        name = self.name or ""
+        code = self.code
+        arabic = to_arabic_digits(name)  # same length as ``name``
+        if (found := _CODE.search(arabic)) is not None:
+            code = code or found.group(0)
+            pattern = _CODE_IN_NAME.pattern.replace("CODE", re.escape(found.group(0)))
+            if (where := re.search(pattern, arabic)) is not None:
+                name = " ".join(f"{name[: where.start()]} {name[where.end() :]}".split())
+        responsible = m.group(1) if (m := _RESPONSIBLE.search(name)) else None
+        return name, code, responsible

@@ -1,0 +1,89 @@
+"""`kaona import`, `kaona template`, `kaona projects` as a person runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "plans"
+SAMPLE = Path(__file__).parents[3] / "bot" / "samples" / "sample_plan.txt"
+
+
+@pytest.fixture(autouse=True)
+def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return database_url
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_json_has_the_documented_shape(capsys) -> None:
+    code, out, _ = run(capsys, "import", str(FIXTURES / "seed_000.txt"), "--unit", "เขตบางซื่อ", "--json")
+    assert code == 1  # one project was rejected
+    projects = json.loads(out)["projects"]
+    assert [p["status"] for p in projects] == ["imported", "imported", "imported", "rejected"]
+    first = projects[0]
+    assert set(first) >= {"name", "code", "unit", "fiscal_year", "status", "problems", "steps"}
+    assert first["fiscal_year"] == 2566 and first["unit"] == "เขตบางซื่อ"
+    assert [s["cumulative"] for s in first["steps"]] == [5, 10, 50, 90, 95, 100]
+    assert set(first["steps"][0]) == {"no", "title", "weight", "cumulative", "months"}
+    assert projects[3]["problems"][0]["level"] == "error"
+
+
+def test_import_summary_is_thai_and_english_and_exit_zero_when_all_import(capsys) -> None:
+    code, out, _ = run(capsys, "import", str(SAMPLE), "--unit", "สำนักงานเขตตัวอย่าง")
+    assert code == 0
+    assert "สรุป: นำเข้าใหม่ 3 ปรับปรุง 0 ไม่นำเข้า 0 โครงการ" in out
+    assert "Summary: 3 imported, 0 updated, 0 rejected" in out
+    code, out, _ = run(capsys, "import", str(SAMPLE), "--unit", "สำนักงานเขตตัวอย่าง")
+    assert "Summary: 0 imported, 3 updated, 0 rejected" in out
+
+
+def test_dry_run_then_projects_lists_nothing(capsys) -> None:
+    code, out, _ = run(capsys, "import", str(SAMPLE), "--unit", "ก", "--dry-run")
+    assert code == 0 and "dry run" in out
+    code, out, _ = run(capsys, "projects", "--json")
+    assert json.loads(out)["projects"] == []
+
+
+def test_a_bad_file_names_the_problem_and_exits_non_zero(capsys, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    code, out, err = run(capsys, "import", str(empty), "--unit", "ก")
+    assert code == 2 and "ว่างเปล่า" in err and "empty" in err
+    broken = tmp_path / "plan.csv"
+    broken.write_text("ชื่อโครงการ,ขั้นตอน\nก,ข\n", encoding="utf-8")
+    code, out, err = run(capsys, "import", str(broken), "--unit", "ก")
+    assert code == 2 and "column" in err
+    code, _, err = run(capsys, "import", str(tmp_path / "missing.txt"))
+    assert code == 2 and "missing.txt" in err
+
+
+def test_the_template_imports_back(capsys, tmp_path: Path) -> None:
+    template = tmp_path / "plan.xlsx"
+    code, out, _ = run(capsys, "template", str(template))
+    assert code == 0 and template.exists()
+    code, out, _ = run(capsys, "import", str(template), "--json")
+    [project] = json.loads(out)["projects"]
+    assert project["status"] == "imported", project["problems"]
+    assert sum(s["weight"] for s in project["steps"]) == 100
+
+
+def test_projects_shows_planned_percent_as_of_a_date(capsys) -> None:
+    run(capsys, "import", str(SAMPLE), "--unit", "สำนักงานเขตตัวอย่าง")
+    code, out, _ = run(capsys, "projects", "--json", "--date", "2026-11-30", "--fy", "๒๕๗๐")
+    assert code == 0
+    rows = {p["code"]: p for p in json.loads(out)["projects"]}
+    training = rows["50310000-3105"]
+    assert training["planned_percent"] == 10  # step 1 (10%) runs Oct-Nov 2026
+    assert training["actual_percent"] is None and training["status"] == "ล่าช้ากว่าแผน"
+    code, out, _ = run(capsys, "projects", "--unit", "ไม่มีหน่วยงานนี้")
+    assert "ยังไม่มีโครงการ" in out
