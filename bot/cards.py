@@ -32,6 +32,7 @@ def alt_text(card: SummaryCard) -> str:
     ]
     if card.reason:
         lines.append(f"เหตุผลที่ตัวเลขลดลง: {card.reason}")
+    lines.extend(f"หมายเหตุ: {note}" for note in card.notes)
     return "\n".join(lines)
 
 
@@ -62,6 +63,8 @@ def _bubble(card: SummaryCard) -> dict[str, Any]:
     ]  # fmt: skip
     if card.reason:
         body.append(_labelled("เหตุผลที่ตัวเลขลดลง", clip(card.reason, IN_CARD)))
+    for note in card.notes:
+        body.append(_text(clip(note, IN_CARD), size="xs", color=AMBER, wrap=True, margin="md"))
     return {
         "type": "bubble",
         "header": {"type": "box", "layout": "vertical", "contents": [_text(card.title, weight="bold", color="#FFFFFF")],

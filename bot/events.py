@@ -20,6 +20,9 @@ class IncomingEvent:
     timestamp: datetime
     mode: str = "active"
     message_type: str | None = None
+    message_id: str | None = None
+    file_name: str | None = None  # a file message's name and size (photos have neither)
+    file_size: int | None = None
     text: str | None = None
     # The text with the bot's own @mention taken out: what a command is matched on.
     command_text: str | None = None
@@ -64,6 +67,9 @@ def from_payload(inbox_id: int, payload: str | dict[str, Any]) -> IncomingEvent:
         timestamp=datetime.fromtimestamp(int(raw.get("timestamp", 0)) / 1000, UTC),
         mode=str(raw.get("mode") or "active"),
         message_type=message.get("type"),
+        message_id=None if message.get("id") is None else str(message["id"]),
+        file_name=message.get("fileName"),
+        file_size=int(message["fileSize"]) if str(message.get("fileSize", "")).isdigit() else None,
         text=text,
         command_text=None if text is None else _without_self_mentions(text, mentionees),
         mentions_bot=any(m.get("isSelf") for m in mentionees if isinstance(m, dict)),

@@ -31,6 +31,7 @@ from linebot.v3.messaging import (
 
 from bot.settings import Settings
 from plans.errors import (
+    FileTooLarge,
     InvalidReplyToken,
     LineApiError,
     LineAuthError,
@@ -52,6 +53,12 @@ LINE_DATA_API = "https://api-data.line.me"  # uploads and downloads of content
 class Profile:
     user_id: str
     display_name: str
+
+
+@dataclass(frozen=True)
+class Content:
+    data: bytes
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,21 @@ class LineGateway:
         used = self._call(lambda: self._api.get_message_quota_consumption(_request_timeout=self._timeout))
         value = limit.value if limit.type == "limited" else None
         return Quota(limit=value, used=int(used.total_usage))
+
+    def message_content(self, message_id: str, *, limit: int) -> Content:
+        """The photo or file of a message (LINE keeps it for a while after sending).
+        Over ``limit`` bytes: FileTooLarge. Content is served by api-data, so like an
+        upload it gets a client of its own."""
+        with ApiClient(self._data_configuration()) as client:
+            blob = MessagingApiBlob(client)
+            found = self._call(
+                lambda: blob.get_message_content_with_http_info(message_id, _request_timeout=self._timeout)
+            )
+        data = bytes(found.data or b"")
+        if len(data) > limit:
+            raise FileTooLarge(f"message {message_id}: {len(data)} bytes, over {limit}")
+        headers = {k.lower(): v for k, v in (found.headers or {}).items()}
+        return Content(data=data, content_type=str(headers.get("content-type", "application/octet-stream")))
 
     def show_loading(self, user_id: str, seconds: int = 5) -> None:
         request = ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)

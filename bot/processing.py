@@ -47,6 +47,8 @@ def process_next(services: Services, *, lease: timedelta = LEASE, router: Router
                 settings=services.settings,
                 state=services.state.for_session(session),
                 now=services.clock(),
+                files=services.files,
+                content=lambda message_id: _content(services, message_id),
             )
             observe(event, deps)
             messages = list(router(event)(event, deps))
@@ -73,6 +75,11 @@ def process_next(services: Services, *, lease: timedelta = LEASE, router: Router
     for row_id in row_ids:
         deliver(services, row_id)
     return True
+
+
+def _content(services: Services, message_id: str) -> tuple[bytes, str]:
+    found = services.gateway.message_content(message_id, limit=services.settings.max_file_bytes)
+    return found.data, found.content_type
 
 
 def _queue(deps: Deps, event: IncomingEvent, messages: list[Message]) -> None:

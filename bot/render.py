@@ -14,6 +14,7 @@ TEXT_LIMIT = 5000
 QUICK_REPLY_LIMIT = 13
 LABEL_LIMIT = 20
 DATA_LIMIT = 300
+MESSAGE_LIMIT = 5  # message objects in one reply or push
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,39 @@ def _checked_data(data: str) -> str:
     if len(data) > DATA_LIMIT:
         raise ValueError(f"postback data over {DATA_LIMIT} characters: {data[:40]}…")
     return data
+
+
+def fit(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """LINE's five-message cap, owned here: plain texts without buttons are merged into
+    the text after them, earliest first, until five are left; only when nothing can be
+    merged is the earliest message dropped. The last message (the question, with its
+    buttons) always stays."""
+    out = [dict(m) for m in messages]
+    while len(out) > MESSAGE_LIMIT:
+        for i in range(len(out) - 1):
+            first, second = out[i], out[i + 1]
+            if first.get("type") == second.get("type") == "text" and "quickReply" not in first:
+                joined = f"{first['text']}\n\n{second['text']}"
+                if utf16_len(joined) <= TEXT_LIMIT:
+                    out[i : i + 2] = [{**second, "text": joined}]
+                    break
+        else:
+            out.pop(0)
+    return out
+
+
+def addressed(message: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """A text message that opens by mentioning ``user_id`` (a textV2 message), so that in a
+    busy group everyone sees whose question it is. Braces in the text are doubled, as
+    textV2 reads single ones as placeholders."""
+    if message.get("type") != "text":
+        return message
+    body = message["text"].replace("{", "{{").replace("}", "}}")
+    out: dict[str, Any] = {
+        "type": "textV2",
+        "text": clip("{you} " + body, TEXT_LIMIT),
+        "substitution": {"you": {"type": "mention", "mentionee": {"type": "user", "userId": user_id}}},
+    }
+    if "quickReply" in message:
+        out["quickReply"] = message["quickReply"]
+    return out

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
@@ -13,8 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gateway import LineGateway
-from bot.settings import Settings
+from bot.settings import DEFAULT_DATA_DIR, Settings
 from storage.db import make_engine, make_session_factory, utcnow
+from storage.files import FileStore, LocalFileStore, S3FileStore
 from storage.migrate import upgrade
 from storage.state import RedisStateStore, SqlStateStore, StateStore
 
@@ -31,6 +33,7 @@ class Services:
     sessions: sessionmaker[Session]
     state: StateStore
     gateway: LineGateway
+    files: FileStore | None = None
     redis: redis.Redis | None = None
     # "Now" for the use cases (dates, months, idle time); tests start it at a fixed day.
     clock: Callable[[], datetime] = utcnow
@@ -89,6 +92,13 @@ def build_services(
         sessions=sessions,
         state=state,
         gateway=LineGateway(settings),
+        files=file_store(settings),
         redis=client,
         clock=clock,
     )
+
+
+def file_store(settings: Settings) -> FileStore:
+    if settings.s3_bucket:
+        return S3FileStore(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url)
+    return LocalFileStore(Path(settings.files_dir) if settings.files_dir else DEFAULT_DATA_DIR / "files")

@@ -44,6 +44,13 @@ class Settings:
     outbox_stale_seconds: int = 120
     # Percentage points either side of the plan that still count as "on plan".
     plan_tolerance: Decimal = Decimal(0)
+    # Report attachments: a folder (default data/files), or an S3-compatible bucket.
+    files_dir: str | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    max_file_bytes: int = 10 * 1024 * 1024
+    # Where people reach the bot's web side: links to attachments in exports.
+    public_base_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -87,6 +94,9 @@ class Settings:
         worker_mode = env.get("KAONA_WORKER", "thread").strip() or "thread"
         if worker_mode not in ("thread", "external"):
             raise ConfigError("KAONA_WORKER", f"must be 'thread' or 'external', got {worker_mode!r}")
+        public = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
+        if public is not None and not public.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_BASE_URL", f"must start with http:// or https://, got {public!r}")
         return cls(
             channel_secret=secret or "demo-channel-secret",
             channel_access_token=token or "local-token",
@@ -103,6 +113,11 @@ class Settings:
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),
             plan_tolerance=_tolerance(env),
+            files_dir=env.get("KAONA_FILES_DIR", "").strip() or None,
+            s3_bucket=env.get("KAONA_S3_BUCKET", "").strip() or None,
+            s3_endpoint_url=env.get("KAONA_S3_ENDPOINT", "").strip() or None,
+            max_file_bytes=_int(env, "KAONA_MAX_FILE_MB", 10, low=1, high=100) * 1024 * 1024,
+            public_base_url=public,
         )
 
 

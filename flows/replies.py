@@ -28,6 +28,7 @@ class SummaryCard:
     budget: Decimal
     obstacles: str | None
     reason: str | None
+    notes: tuple[str, ...] = ()  # what the person should know: defaults used, files
 
 
 Reply = Say | SummaryCard

@@ -14,6 +14,7 @@ class Command:
     usage: str
     help_th: str
     where: str = "any"  # any | group | user (one-to-one)
+    coordinators_only: bool = False  # help lists it only to coordinators
 
     def matches(self, event: IncomingEvent) -> bool:
         if event.type != "message" or event.command_text is None:
@@ -39,8 +40,15 @@ STATUS = Command(("สถานะ", "status"), "สถานะ <ชื่อ�
 SUMMARY = Command(("สรุป", "summary"), "สรุป", "สรุปว่าโครงการใดรายงานแล้ว ยังไม่รายงาน หรือล่าช้า")
 BIND = Command(("ผูกโครงการ", "bind"), "ผูกโครงการ <รหัส>", "ผูกกลุ่มนี้กับโครงการด้วยรหัสจากผู้ประสานงาน", "group")
 INVITE = Command(
-    ("เชิญ", "invite"), "เชิญ <ชื่อโครงการ|ทั้งหมด>", "ขอรหัสผูกกลุ่ม (ผู้ประสานงาน)", "user"
+    ("เชิญ", "invite"), "เชิญ <ชื่อโครงการ|ทั้งหมด>", "ขอรหัสผูกกลุ่ม (ผู้ประสานงาน)", "user", coordinators_only=True
 )
+ATTACH = Command(("แนบ", "attach"), "แนบ", "แนบรูปหรือไฟล์กับรายงานของเดือนนี้")
+HISTORY = Command(("ประวัติ", "history"), "ประวัติ <ชื่อหรือรหัสโครงการ>", "ดูรายงานทุกครั้งของโครงการในปีงบประมาณนี้")
+DELETE_REPORT = Command(
+    ("ลบรายงาน", "deletereport"), "ลบรายงาน <ชื่อโครงการ> <ครั้งที่>", "ลบรายงานที่บันทึกผิด (ผู้ประสานงาน)",
+    coordinators_only=True,
+)
+CANCEL = Command(("ยกเลิก", "cancel"), "ยกเลิก", "ยกเลิกการรายงานที่ทำค้างไว้")
 EXPORT = Command(("ส่งออก", "export"), "ส่งออก <ชื่อโครงการ>", "แบบรายงานความก้าวหน้าตามแบบฟอร์มราชการ")
 REGISTER = Command(("ลงทะเบียน", "register"), "ลงทะเบียน <รหัส>", "ลงทะเบียนเป็นผู้ประสานงาน", "user")
 

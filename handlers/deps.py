@@ -12,7 +12,11 @@ from sqlalchemy.orm import Session
 from bot.events import IncomingEvent
 from bot.settings import Settings
 from storage.access import Viewer
+from storage.files import FileStore
 from storage.state import StateStore
+
+# A message's photo or file from LINE: (bytes, content type); raises plans.errors errors.
+ContentFetcher = Callable[[str], tuple[bytes, str]]
 
 Message = dict[str, Any]
 
@@ -23,6 +27,8 @@ class Deps:
     settings: Settings
     state: StateStore
     now: datetime
+    files: FileStore | None = None  # where report attachments are kept
+    content: ContentFetcher | None = None
 
     @property
     def today(self) -> date:

@@ -6,15 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.events import IncomingEvent
-from bot.render import Choice, text
+from bot.render import Choice, fit, text
 from flows.report import FREE_TEXT
-from handlers import binding, export, membership, queries, report
+from handlers import binding, export, history, membership, queries, report
 from handlers.basic import handle_not_understood
 from handlers.commands import (
+    ATTACH,
     BIND,
+    CANCEL,
+    DELETE_REPORT,
     EDIT_REPORT,
     EXPORT,
     HELP,
+    HISTORY,
     INVITE,
     PROJECTS,
     REGISTER,
@@ -24,20 +28,23 @@ from handlers.commands import (
     Command,
 )
 from handlers.deps import Deps, Handler, Message
+from storage import access
 
 Matcher = Callable[[IncomingEvent], bool]
 STILL_REPORTING = "การรายงานที่ทำค้างไว้ยังรออยู่ ตอบต่อได้เลย หรือพิมพ์ “ยกเลิก” เพื่อยกเลิกการรายงาน"
 
 # In the order help lists them.
 COMMANDS: tuple[Command, ...] = (
-    REPORT, EDIT_REPORT, STATUS, PROJECTS, SUMMARY, EXPORT, BIND, INVITE, REGISTER, HELP,
+    REPORT, EDIT_REPORT, ATTACH, STATUS, PROJECTS, SUMMARY, HISTORY, EXPORT, BIND, INVITE, DELETE_REPORT,
+    REGISTER, HELP,
 )  # fmt: skip
 
 
 def handle_help(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     place = "group" if event.in_group else "user"
     lines = ["คำสั่งที่ใช้กับ “ก้าวหน้า” ได้ (พิมพ์ภาษาไทยหรืออังกฤษก็ได้)"]
-    shown = [c for c in COMMANDS if c.where in ("any", place)]
+    coordinator = bool(event.user_id and access.coordinated_units(deps.session, event.user_id))
+    shown = [c for c in COMMANDS if c.where in ("any", place) and (coordinator or not c.coordinators_only)]
     for command in shown:
         alias = f" ({command.english})" if command.english else ""
         lines.append(f"• {command.usage}{alias} – {command.help_th}")
@@ -54,6 +61,7 @@ INTERRUPTING: tuple[tuple[Command, Handler], ...] = (
     (PROJECTS, queries.handle_projects),
     (SUMMARY, queries.handle_summary),
     (EXPORT, export.handle_export),
+    (HISTORY, history.handle_history),
     (BIND, binding.handle_bind),
     (INVITE, binding.handle_invite),
     (REGISTER, binding.handle_register),
@@ -82,7 +90,7 @@ def conversation(event: IncomingEvent, deps: Deps) -> Handler | None:
 
 def _meanwhile(handler: Handler) -> Handler:
     def run(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
-        return [*list(handler(event, deps))[:4], text(STILL_REPORTING)]
+        return fit([*handler(event, deps), text(STILL_REPORTING)])
 
     return run
 
@@ -98,6 +106,10 @@ ROUTES: tuple[tuple[Matcher, Handler], ...] = (
     (REPORT.matches, report.handle_report),
     (report.is_report_button, report.handle_report_button),
     (EDIT_REPORT.matches, report.handle_edit),
+    (ATTACH.matches, report.handle_attach),
+    (CANCEL.matches, report.handle_cancel),
+    (HISTORY.matches, history.handle_history),
+    (DELETE_REPORT.matches, history.handle_delete),
     (PROJECTS.matches, queries.handle_projects),
     (STATUS.matches, queries.handle_status),
     (SUMMARY.matches, queries.handle_summary),

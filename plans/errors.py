@@ -21,6 +21,8 @@ KaonaError
 │   ├── LineRateLimited         429: over the rate limit or the monthly quota
 │   ├── LineServerError         5xx from LINE
 │   └── LineUnavailable         no answer: timeout or connection refused
+├── ContentError                a photo or file someone sent cannot be kept
+│   └── FileTooLarge            over the size a report attachment may have
 ├── StorageError                the database or Redis failed
 └── PlanError                   a plan file or plan data cannot be used
 """
@@ -96,6 +98,14 @@ class LineServerError(LineApiError):
 
 class LineUnavailable(LineApiError):
     pass
+
+
+class ContentError(KaonaError):
+    """A photo or file someone sent cannot be fetched or stored."""
+
+
+class FileTooLarge(ContentError):
+    """Over the size a report attachment may have."""
 
 
 class StorageError(KaonaError):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.plan_models import ProgressReport, Project, ReportRevision
+from storage.report_models import ReportDeletion
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class NewReport:
     reporter_user_id: str | None
     reporter_name: str | None
     chat_id: str | None
+    extra_reason: str | None = None  # a second report in one month, and why
 
 
 def lock_project(session: Session, project_id: int) -> Project:
@@ -44,10 +46,7 @@ def lock_project(session: Session, project_id: int) -> Project:
 
 def add_report(session: Session, new: NewReport) -> ProgressReport:
     project = lock_project(session, new.project_id)
-    number = int(
-        session.scalar(select(func.coalesce(func.max(ProgressReport.number), 0)).where(ProgressReport.project_id == project.id))
-        or 0
-    ) + 1
+    number = _last_number(session, project.id) + 1
     now = utcnow()
     report = ProgressReport(project_id=project.id, number=number, plan_version=project.plan_version,
                             created_at=now, updated_at=now, reported_on=new.reported_on,
@@ -142,6 +141,7 @@ def _fill(report: ProgressReport, new: NewReport) -> None:
             "completed": list(new.completed),
             "in_progress": None if new.in_progress is None else [new.in_progress[0], f"{new.in_progress[1].normalize():f}"],
             "reason": new.reason,
+            **({"extra_reason": new.extra_reason} if new.extra_reason else {}),
         },
         ensure_ascii=False,
     )
@@ -150,3 +150,55 @@ def _fill(report: ProgressReport, new: NewReport) -> None:
     report.obstacles = new.obstacles
     report.on_plan = new.on_plan
     report.on_target = new.on_target
+
+
+def _last_number(session: Session, project_id: int) -> int:
+    """The highest number a report of the project ever had, deleted ones included: a
+    number is never given twice."""
+    kept = session.scalar(select(func.max(ProgressReport.number)).where(ProgressReport.project_id == project_id))
+    gone = session.scalar(select(func.max(ReportDeletion.number)).where(ReportDeletion.project_id == project_id))
+    return max(int(kept or 0), int(gone or 0))
+
+
+def latest_between(session: Session, project_id: int, first: date, last: date) -> ProgressReport | None:
+    """The project's latest report dated within [first, last] (a month, a fiscal year)."""
+    return session.scalar(
+        select(ProgressReport)
+        .where(ProgressReport.project_id == project_id, ProgressReport.reported_on.between(first, last))
+        .order_by(ProgressReport.number.desc())
+        .limit(1)
+    )
+
+
+def reports_between(session: Session, project_id: int, first: date, last: date) -> list[ProgressReport]:
+    """Newest first."""
+    return list(
+        session.scalars(
+            select(ProgressReport)
+            .where(ProgressReport.project_id == project_id, ProgressReport.reported_on.between(first, last))
+            .order_by(ProgressReport.number.desc())
+        )
+    )
+
+
+def delete_report(session: Session, project_id: int, number: int, *, by: str | None) -> ReportDeletion | None:
+    """Take a mistaken report out of the project's reports. It stays in the audit history
+    (with its revisions); its number is not given again. None when there is no such report."""
+    lock_project(session, project_id)
+    report = session.scalar(
+        select(ProgressReport).where(ProgressReport.project_id == project_id, ProgressReport.number == number)
+    )
+    if report is None:
+        return None
+    revisions = session.scalars(
+        select(ReportRevision).where(ReportRevision.report_id == report.id).order_by(ReportRevision.revision)
+    )
+    data = {**report_json(report), "chat_id": report.chat_id, "created_at": report.created_at.isoformat(),
+            "revisions": [{"revision": r.revision, "data": json.loads(r.data), "replaced_by": r.replaced_by,
+                           "replaced_at": r.replaced_at.isoformat()} for r in revisions]}  # fmt: skip
+    deletion = ReportDeletion(project_id=project_id, number=number, data=json.dumps(data, ensure_ascii=False),
+                              deleted_by=by, deleted_at=utcnow())  # fmt: skip
+    session.add(deletion)
+    session.delete(report)
+    session.flush()
+    return deletion

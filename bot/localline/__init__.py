@@ -12,6 +12,7 @@ from bot.localline.server import LocalLineServer, create_app
 from bot.localline.webhook import (
     PostResult,
     WebhookClient,
+    content_event,
     follow_event,
     group_source,
     join_event,
@@ -30,6 +31,7 @@ from bot.localline.webhook import (
 from bot.localline.world import Delivery, Fault, Group, LineError, RequestLog, User, World
 
 __all__ = [
+    "content_event",
     "Delivery",
     "Fault",
     "Group",

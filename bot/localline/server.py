@@ -189,6 +189,14 @@ def _line_api(world: World, access_token: str) -> Blueprint:
         menus.set_image(rich_menu_id, request.get_data(), request.mimetype)
         return _json({})
 
+    @api.get("/message/<message_id>/content")  # on api-data.line.me at LINE
+    def message_content(message_id: str) -> Response:
+        found = world.content(message_id)
+        if found is None:
+            raise LineError(404, {"message": "Not found"})
+        data, content_type = found
+        return Response(data, status=200, content_type=content_type)
+
     @api.post("/user/all/richmenu/<rich_menu_id>")
     def set_default_rich_menu(rich_menu_id: str) -> Response:
         menus.set_default(rich_menu_id)
@@ -227,6 +235,11 @@ def _control(world: World) -> Blueprint:
             return _json({"replyToken": world.issue_reply_token(_body().get("source") or {})})
         except ValueError as exc:
             raise LineError(400, {"message": str(exc)}) from exc
+
+    @local.post("/contents/<message_id>")
+    def add_content(message_id: str) -> Response:
+        world.add_content(message_id, request.get_data(), request.mimetype or "application/octet-stream")
+        return _json({})
 
     @local.get("/deliveries")
     def deliveries() -> Response:

@@ -137,7 +137,17 @@ class World:
         self._faults: list[Fault] = []
         self._retry_keys: dict[str, _Accepted] = {}
         self._usage: dict[tuple[int, int], int] = {}
+        self._contents: dict[str, tuple[bytes, str]] = {}
         self.rich_menu_store.clear()
+
+    # -- message content (photos and files people sent) ---------------------
+    def add_content(self, message_id: str, data: bytes, content_type: str) -> None:
+        with self._lock:
+            self._contents[message_id] = (bytes(data), content_type)
+
+    def content(self, message_id: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            return self._contents.get(message_id)
 
     # -- people and chats ---------------------------------------------------
     def add_user(self, user_id: str, display_name: str, *, friend: bool = True,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from flows import report as flow
 from flows import report_text as T
-from flows.draft import Choice, Draft, ProjectView, StepView
+from flows.draft import Choice, Draft, MonthReport, ProjectView, StepView
 from flows.replies import Say, SummaryCard
 from flows.report_input import Input
 
@@ -24,6 +25,7 @@ PROJECT = ProjectView(
     last_number=2, last_percent=Decimal(40), last_completed=("1", "2"), budget=Decimal(120000),
     disbursed=Decimal(100000),
 )  # fmt: skip
+AGAIN = replace(PROJECT, month_report=MonthReport(number=2, by="สมชาย ใจดี", on="2026-11-03"))
 CHOICES = (Choice(7, "โครงการอบรมอาสาสมัคร", "50310000-3105"), Choice(8, "โครงการจัดเก็บขยะอันตราย"))
 
 
@@ -66,8 +68,12 @@ def reach(state: str) -> Draft:
         "budget": lambda: run(at_steps, "3", "50", "อบรมรุ่นแรกแล้ว"),
         "budget_confirm": lambda: run(at_steps, "3", "50", "อบรมรุ่นแรกแล้ว", "50,000"),
         "obstacles": lambda: run(at_steps, "3", "50", "อบรมรุ่นแรกแล้ว", "5,000"),
-        "confirm": lambda: run(at_steps, "3", "50", "อบรมรุ่นแรกแล้ว", "5,000", "ไม่มี"),
-        "edit_field": lambda: run(at_steps, "3", "50", "อบรมรุ่นแรกแล้ว", "5,000", "ไม่มี", "แก้ไข"),
+        "evidence": lambda: run(at_steps, "3", "50", "อบรมรุ่นแรกแล้ว", "5,000", "ไม่มี"),
+        "confirm": lambda: run(at_steps, "3", "50", "อบรมรุ่นแรกแล้ว", "5,000", "ไม่มี", "ข้าม"),
+        "edit_field": lambda: run(at_steps, "3", "50", "อบรมรุ่นแรกแล้ว", "5,000", "ไม่มี", "ข้าม", "แก้ไข"),
+        "already": lambda: loaded(fresh(choices=CHOICES), AGAIN),
+        "extra_reason": lambda: run(loaded(fresh(choices=CHOICES), AGAIN), "รายงานเพิ่ม"),
+        "nothing_reason": lambda: run(at_steps, "ไม่มีความก้าวหน้าเดือนนี้"),
         "resume": lambda: flow.expire(run(at_steps, "3"), minutes=30).draft,
     }
     draft = paths[state]()
@@ -84,7 +90,11 @@ TABLE = [
     ("work", "อบรมรุ่นแรก 40 คน", "budget", "-"),
     ("budget", "๑๒,๕๐๐.๕๐", "obstacles", "หลายบาท"),
     ("budget_confirm", "ยืนยัน", "obstacles", "อาจจะ"),
-    ("obstacles", "ฝนตกหนัก เลื่อนอบรม", "confirm", None),  # any text is an answer here
+    ("obstacles", "ฝนตกหนัก เลื่อนอบรม", "evidence", None),  # any text is an answer here
+    ("evidence", "ข้าม", "confirm", "อะไรนะ"),
+    ("already", "รายงานเพิ่ม", "extra_reason", "ไม่รู้สิ"),
+    ("extra_reason", "มีความคืบหน้าเพิ่มหลังประชุม", "steps", "-"),
+    ("nothing_reason", "รอผลการอนุมัติงบประมาณ", "confirm", "-"),
     ("confirm", "แก้ไข", "edit_field", "โอเคมั้ง"),
     ("edit_field", "งบประมาณ", "budget", "สีฟ้า"),
     ("resume", "ทำต่อ", "in_progress", "ไม่แน่ใจ"),
@@ -311,10 +321,11 @@ def test_the_shortcut_with_a_lower_figure_asks_why_then_goes_to_the_card() -> No
 
 
 def test_restart_during_an_edit_stays_an_edit() -> None:
-    draft = fresh(edit_report=0)
-    draft = loaded(draft.with_(edit_report=2, percent=Decimal(50), work_done="x", budget=Decimal(0)))
+    draft = fresh(mode="edit")
+    draft = loaded(draft.with_(edit_number=2, percent=Decimal(50), work_done="x", budget=Decimal(0)))
     resumed = flow.expire(draft, minutes=30).draft
-    assert flow.step(resumed, Input(text="เริ่มใหม่")).draft.edit_report == 0
+    restarted = flow.step(resumed, Input(text="เริ่มใหม่")).draft
+    assert restarted.mode == "edit" and restarted.edit_number is None
 
 
 def test_in_a_group_three_wrong_answers_while_choosing_end_quietly() -> None:

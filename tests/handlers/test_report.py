@@ -42,13 +42,14 @@ def test_a_full_report_in_a_group(team) -> None:
     bot, project, _ = team
     answers = talk(
         bot, "Usomchai",
-        "รายงาน อบรม", "1", "50", "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว", "12,500", "ไม่มี", "ยืนยัน",
+        "รายงาน อบรม", "1", "50", "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว", "12,500", "ไม่มี", "ข้าม", "ยืนยัน",
     )  # fmt: skip
     assert "ขั้นตอนใดเสร็จแล้ว" in answers[0]
     assert "ขั้นที่ 2" in answers[1]  # the first unfinished step
     assert "17.5%" in answers[2]  # 10 + half of 15
-    assert "สรุปรายงานครั้งที่ 1" in answers[5]  # the card's alt text
-    assert "บันทึกรายงานครั้งที่ 1 แล้ว" in answers[6]
+    assert "แนบรูปหรือไฟล์" in answers[5]
+    assert "สรุปรายงานครั้งที่ 1" in answers[6]  # the card's alt text
+    assert "บันทึกรายงานครั้งที่ 1 แล้ว" in answers[7] and "ขอบคุณ" in answers[7]
     [report] = reports(bot, project.id)
     assert (report.number, report.percent, report.budget_disbursed) == (1, Decimal("17.5"), Decimal(12500))
     assert report.work_done == "จัดทำคำสั่งแต่งตั้งคณะทำงานแล้ว" and report.obstacles is None
@@ -62,8 +63,8 @@ def test_a_full_report_in_a_group(team) -> None:
 
 def test_two_people_reporting_in_one_group_never_share_a_draft(team) -> None:
     bot, project, other = team
-    somchai = ["รายงาน อบรม", "1", "50", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน"]
-    somying = ["รายงาน ขยะ", "30%", "สำรวจจุดทิ้งขยะอันตรายแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน"]
+    somchai = ["รายงาน อบรม", "1", "50", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน"]
+    somying = ["รายงาน ขยะ", "30%", "สำรวจจุดทิ้งขยะอันตรายแล้ว", "ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน"]
     for a, b in zip(somchai, somying + [None], strict=True):
         talk(bot, "Usomchai", a)
         if b is not None:
@@ -78,7 +79,7 @@ def test_a_restart_in_the_middle_loses_nothing(team, bot_factory) -> None:
     bot, project, _ = team
     talk(bot, "Usomchai", "รายงาน อบรม", "1", "50")
     again = bot_factory()  # a second process on the same database and state store
-    for line in ("ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน"):
+    for line in ("ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน"):
         answer = ask(again, group_source(GROUP, "Usomchai"), line)
     assert "บันทึกรายงานครั้งที่ 1" in answer
     assert reports(bot, project.id)[0].percent == Decimal("17.5")
@@ -93,13 +94,13 @@ def test_an_abandoned_draft_times_out_and_can_be_resumed(team, bot_factory) -> N
     assert "หมดเวลา" in offer and "ทำต่อ" in offer
     [back] = talk(bot, "Usomchai", "ทำต่อ")
     assert "ขั้นที่ 2" in back
-    talk(bot, "Usomchai", "50", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน")
+    talk(bot, "Usomchai", "50", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน")
     assert len(reports(bot, project.id)) == 1
 
 
 def test_thai_digits_everywhere(team) -> None:
     bot, project, _ = team
-    talk(bot, "Usomchai", "รายงาน ๕๐๓๑๐๐๐๐-๓๑๐๕", "๑,๒", "๕๐", "อบรมรุ่นที่ ๑ แล้ว", "๑๒,๕๐๐.๕๐", "ไม่มี", "ยืนยัน")
+    talk(bot, "Usomchai", "รายงาน ๕๐๓๑๐๐๐๐-๓๑๐๕", "๑,๒", "๕๐", "อบรมรุ่นที่ ๑ แล้ว", "๑๒,๕๐๐.๕๐", "ไม่มี", "ข้าม", "ยืนยัน")
     [report] = reports(bot, project.id)
     assert report.percent == Decimal(50) and report.budget_disbursed == Decimal("12500.50")
 
@@ -107,8 +108,9 @@ def test_thai_digits_everywhere(team) -> None:
 def test_a_lower_figure_needs_a_reason(team) -> None:
     bot, project, _ = team
     talk(bot, "Usomchai", f"รายงาน {CODE} 40% ขออนุมัติและทำคำสั่งแล้ว", "ยืนยัน")
-    answers = talk(bot, "Usomchai", "รายงาน อบรม", "30%", "ปรับแผนตามมติที่ประชุม", "ทบทวนแผนการอบรม", "0", "ไม่มี", "ยืนยัน")
-    assert "ต่ำกว่ารายงานครั้งก่อน (40%)" in answers[1]
+    answers = talk(bot, "Usomchai", "รายงาน อบรม", "รายงานเพิ่ม", "แก้ไขตัวเลขหลังทบทวนแผน", "30%",
+                   "ปรับแผนตามมติที่ประชุม", "ทบทวนแผนการอบรม", "0", "ไม่มี", "ข้าม", "ยืนยัน")  # fmt: skip
+    assert "ต่ำกว่ารายงานครั้งก่อน (40%)" in answers[3]
     first, second = reports(bot, project.id)
     assert (first.number, second.number, second.percent) == (1, 2, 30)
     assert json.loads(second.step_progress)["reason"] == "ปรับแผนตามมติที่ประชุม"
@@ -157,42 +159,51 @@ def test_one_person_reports_two_projects_in_two_chats(team) -> None:
     ask(bot, in_work, "20%")
     ask(bot, in_other, "60%")
     for source in (in_work, in_other):
-        for line in ("ทำตามแผนแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน"):
+        for line in ("ทำตามแผนแล้ว", "ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน"):
             ask(bot, source, line)
     assert [r.percent for r in reports(bot, project.id)] == [20]
     assert [r.percent for r in reports(bot, other.id)] == [60]
 
 
-def test_fifty_people_confirming_at_once_get_consecutive_numbers(team) -> None:
+def test_fifty_people_confirming_at_once_one_saves_and_the_others_are_told(team) -> None:
     bot, project, _ = team
     people = [f"Ureporter{n:02d}" for n in range(50)]
     bind_group(bot, GROUP, [], people)
     errors: list[str] = []
 
-    def report(user: str) -> None:
-        for line in (f"รายงาน {CODE} 50% รายงานโดย {user}", "ยืนยัน"):
+    def send(user: str, *lines: str) -> None:
+        for line in lines:
             status = bot.client.send_text(group_source(GROUP, user), line).status
             if status != 200:
                 errors.append(f"{user}: {status}")
 
-    threads = [threading.Thread(target=report, args=(user,)) for user in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    bot.settle(timeout=120)
+    def together(*lines: str) -> None:
+        threads = [threading.Thread(target=send, args=(user, *[x.format(user=user) for x in lines])) for user in people]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        bot.settle(timeout=180)
+
+    together(f"รายงาน {CODE} 50% รายงานโดย {{user}}", "ยืนยัน")
     assert errors == []
+    [first] = reports(bot, project.id)  # one saved; the 49 others were told before saving
+    told = [t for t in bot.world.texts(to=GROUP) if "มีรายงานครั้งที่ 1 แล้ว" in t or "เพิ่งบันทึกรายงานครั้งที่ 1" in t]
+    assert len(told) >= 49
+    others = [p for p in people if p != first.reporter_user_id]
+    people[:] = others
+    together("รายงานเพิ่ม", "ข้อมูลของ {user} เพิ่มเติม", "ยืนยัน")  # each adds theirs, with a reason
     saved = reports(bot, project.id)
     assert sorted(r.number for r in saved) == list(range(1, 51))
-    assert sorted(r.reporter_user_id for r in saved) == people
     assert bot.sql("SELECT count(*) FROM inbox_events WHERE status <> 'done'") == [(0,)]
 
 
 def test_a_typed_percent_keeps_the_steps_for_next_time(team) -> None:
     bot, project, _ = team
-    talk(bot, "Usomchai", "รายงาน อบรม", "1,2", "0", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ยืนยัน")
-    talk(bot, "Usomchai", f"รายงาน {CODE} 40% เริ่มอบรมรุ่นแรก", "ยืนยัน")
-    [steps] = talk(bot, "Usomchai", "รายงาน อบรม")
+    talk(bot, "Usomchai", "รายงาน อบรม", "1,2", "0", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน")
+    talk(bot, "Usomchai", f"รายงาน {CODE} 40% เริ่มอบรมรุ่นแรก", "รายงานเพิ่ม", "เริ่มอบรมรุ่นแรกแล้ว", "ยืนยัน")
+    talk(bot, "Usomchai", "รายงาน อบรม", "รายงานเพิ่ม")
+    [steps] = talk(bot, "Usomchai", "อบรมรุ่นที่สองเพิ่ม")
     assert "✅ 1." in steps and "✅ 2." in steps and "⬜ 3." in steps
     assert json.loads(reports(bot, project.id)[1].step_progress)["completed"] == ["1", "2"]
 
@@ -200,7 +211,7 @@ def test_a_typed_percent_keeps_the_steps_for_next_time(team) -> None:
 def test_an_edit_is_compared_with_the_report_before_it_and_keeps_who_and_when(team) -> None:
     bot, project, _ = team
     talk(bot, "Usomchai", f"รายงาน {CODE} 40% ขออนุมัติแล้ว", "ยืนยัน")
-    talk(bot, "Usomying", f"รายงาน {CODE} 60% ทำคำสั่งแล้ว", "ยืนยัน")
+    talk(bot, "Usomying", f"รายงาน {CODE} 60% ทำคำสั่งแล้ว", "รายงานเพิ่ม", "ทำคำสั่งแต่งตั้งเสร็จเพิ่ม", "ยืนยัน")
     answers = talk(bot, "Usomchai", "แก้ไขรายงาน อบรม", "แก้ไข", "ความก้าวหน้า", "55%")
     assert "ต่ำกว่า" not in answers[-1]  # 55 is above report 1 (40); report 2 is the one being edited
     talk(bot, "Usomchai", "ยืนยัน")
@@ -241,7 +252,7 @@ def test_a_command_typed_mid_report_runs_and_the_report_waits(team) -> None:
     talk(bot, "Usomchai", "1", "50")
     [work] = talk(bot, "Usomchai", "สถานะ: ทำคำสั่งแต่งตั้งแล้ว")  # free text here: it is the answer
     assert "เบิกจ่าย" in work
-    talk(bot, "Usomchai", "ไม่มี", "ไม่มี", "ยืนยัน")
+    talk(bot, "Usomchai", "ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน")
     assert reports(bot, project.id)[0].work_done == "สถานะ: ทำคำสั่งแต่งตั้งแล้ว"
 
 
