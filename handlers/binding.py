@@ -34,7 +34,11 @@ NOTHING_TO_BIND = (
     "รหัสนี้ถูกต้อง แต่ยังไม่มีโครงการของหน่วยงานนี้ในระบบ จึงยังไม่ได้ใช้รหัสนี้ "
     "กรุณาแจ้งผู้ประสานงานให้นำเข้าแผนก่อน แล้วพิมพ์รหัสเดิมได้อีกครั้ง เช่น “ผูกโครงการ {code}”"
 )
-REGISTERED = "ลงทะเบียนเป็นผู้ประสานงานของ {unit} เรียบร้อยแล้ว ✅\nท่านจะได้รับสรุปความก้าวหน้าของทุกโครงการในหน่วยงาน พิมพ์ “สรุป” เพื่อดูได้ทันที หรือ “เชิญ <ชื่อโครงการ>” เพื่อขอรหัสผูกกลุ่ม"
+REGISTERED = (
+    "ลงทะเบียนเป็นผู้ประสานงานของ {unit} เรียบร้อยแล้ว ✅\n"
+    "พิมพ์ “สรุป” เพื่อดูความก้าวหน้าของทุกโครงการในหน่วยงาน หรือ “เชิญ <ชื่อโครงการ>” เพื่อขอรหัสผูกกลุ่ม"
+)
+NOT_DIGITS = "รหัสมีเฉพาะตัวเลข เช่น “{usage}” แต่ที่พิมพ์มาคือ “{typed}” กรุณาตรวจสอบรหัสอีกครั้ง"
 ALREADY_REGISTERED = "ท่านเป็นผู้ประสานงานของ {unit} อยู่แล้ว"
 COORDINATORS_ONLY = (
     "คำสั่ง “เชิญ” สำหรับผู้ประสานงานของหน่วยงาน หากท่านเป็นผู้ประสานงาน "
@@ -71,6 +75,8 @@ LIST_BUDGET = TEXT_BUDGET - 400  # room for the message around a list of project
 def handle_bind(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     if not event.in_group:
         return [text(GROUP_ONLY)]
+    if _has_letters(BIND.argument(event)):
+        return [text(NOT_DIGITS.format(usage="ผูกโครงการ 482913", typed=BIND.argument(event)[:40]))]
     code = normalise_code(BIND.argument(event))
     if not code:
         return [text(NO_CODE.format(usage="ผูกโครงการ 482913"))]
@@ -89,6 +95,8 @@ def handle_bind(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
 def handle_register(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     if event.in_group or not event.user_id:
         return [text(ONE_TO_ONE_ONLY)]
+    if _has_letters(REGISTER.argument(event)):
+        return [text(NOT_DIGITS.format(usage="ลงทะเบียน 482913", typed=REGISTER.argument(event)[:40]))]
     code = normalise_code(REGISTER.argument(event))
     if not code:
         return [text(NO_CODE.format(usage="ลงทะเบียน 482913"))]
@@ -159,6 +167,11 @@ def _unit_list(units: Sequence[Unit]) -> str:
     if len(units) > QUICK_REPLY_LIMIT:
         lines.append(MORE_UNITS.format(n=len(units) - QUICK_REPLY_LIMIT))
     return "\n".join(lines)
+
+
+def _has_letters(typed: str) -> bool:
+    """"ABC123" is not the code 123: codes are digits only (Thai or Arabic)."""
+    return any(ch.isalpha() for ch in typed)
 
 
 def _redeem(deps: Deps, code: str, kind: str, chat: str) -> tuple[access.InviteCode | None, str]:

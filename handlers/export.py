@@ -8,11 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.events import IncomingEvent
+from bot.files import file_link
 from bot.render import TEXT_LIMIT, text, utf16_len
+from bot.settings import Settings
 from handlers.commands import EXPORT
 from handlers.deps import Deps, Message
 from handlers.queries import pick_project
 from plans.official_form import ProjectSheet, ReportEntry, official_report
+from storage import attachments
 from storage.plan_models import Kpi, ProgressReport, Project
 
 MAX_MESSAGES = 5
@@ -32,11 +35,11 @@ def handle_export(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     project = pick_project(deps, event, EXPORT.argument(event), command="ส่งออก", not_found=NOT_FOUND, which=WHICH)
     if isinstance(project, list):
         return project
-    form = form_of(deps.session, project)
+    form = form_of(deps.session, project, deps.settings)
     return [text(part) for part in split_for_line(form, suffix=TOO_LONG.format(id=project.id))]
 
 
-def form_of(session: Session, project: Project) -> str:
+def form_of(session: Session, project: Project, settings: Settings | None = None) -> str:
     rows = session.scalars(
         select(ProgressReport).where(ProgressReport.project_id == project.id).order_by(ProgressReport.number)
     )
@@ -52,7 +55,20 @@ def form_of(session: Session, project: Project) -> str:
                     on_target=r.on_target)  # fmt: skip
         for r in rows
     ]
-    return official_report(sheet, entries)
+    return official_report(sheet, entries) + attachments_text(session, project, settings)
+
+
+def attachments_text(session: Session, project: Project, settings: Settings | None) -> str:
+    """The reports' photos and files: names, with links when PUBLIC_BASE_URL is set."""
+    files = attachments.attachments_by_report(session, project.id)
+    if not files:
+        return ""
+    lines = ["", "เอกสารและรูปภาพประกอบรายงาน"]
+    for number in sorted(files):
+        for row in files[number]:
+            link = file_link(settings, row.storage_key) if settings else None
+            lines.append(f"• ครั้งที่ {number}: {row.file_name}" + (f" {link}" if link else ""))
+    return "\n".join(lines)
 
 
 def split_for_line(form: str, *, suffix: str) -> list[str]:

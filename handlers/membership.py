@@ -18,13 +18,19 @@ GREETING_USER = (
     "ก้าวหน้าช่วยให้\n"
     "• เจ้าหน้าที่รายงานความก้าวหน้าโครงการประจำเดือนได้ในแชต\n"
     "• ทุกคนถามสถานะโครงการเทียบกับแผนได้ทันที\n"
-    "• ผู้ประสานงานได้รับสรุปว่าใครรายงานแล้ว ใครยังไม่รายงาน\n\n"
+    "• ผู้ประสานงานพิมพ์ “สรุป” เพื่อดูว่าใครรายงานแล้ว ใครยังไม่รายงาน\n\n"
     "พิมพ์ “ช่วยเหลือ” เพื่อดูคำสั่งที่ใช้ได้"
 )
-WELCOME_BACK_COORDINATOR = (
-    "\n\nยินดีต้อนรับกลับ ท่านเป็นผู้ประสานงานของ {units} "
-    "ก้าวหน้าจะส่งสรุปความก้าวหน้าให้ท่านอีกครั้ง"
+# Promising nothing the bot does not send by itself (digests come with the reminders).
+COORDINATOR_NOTE = (
+    "\n\n{welcome}ท่านเป็นผู้ประสานงานของ {units} "
+    "พิมพ์ “สรุป” เพื่อดูความก้าวหน้าของทุกโครงการในหน่วยงานได้ทุกเมื่อ"
 )
+WELCOME_BACK = "ยินดีต้อนรับกลับ "
+# Only someone who unfollowed comes back; a coordinator registered from the command line
+# follows for the first time although the bot already knows them.
+LEFT_KEY = "unfollowed:{user}"
+LEFT_KEPT = 400 * 24 * 3600
 GREETING_GROUP = (
     "สวัสดีทุกท่าน 🙏 “ก้าวหน้า” (Kaona) เข้ากลุ่มแล้ว พร้อมช่วยติดตามแผนปฏิบัติราชการ\n\n"
     "ขั้นแรก ผูกกลุ่มนี้กับโครงการที่กลุ่มรับผิดชอบ:\n"
@@ -52,15 +58,19 @@ def handle_follow(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
         return []
     access.touch_person(deps.session, event.user_id, friend=True)
     greeting = GREETING_USER
+    returning = deps.state.get(LEFT_KEY.format(user=event.user_id)) is not None
+    deps.state.delete(LEFT_KEY.format(user=event.user_id))
     units = access.coordinated_units(deps.session, event.user_id)
     if units:
-        greeting += WELCOME_BACK_COORDINATOR.format(units=", ".join(u.path for u in units))
+        welcome = WELCOME_BACK if returning else ""
+        greeting += COORDINATOR_NOTE.format(welcome=welcome, units=", ".join(u.path for u in units))
     return [text(greeting, [HELP_CHOICE])]
 
 
 def handle_unfollow(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     if event.user_id:
         access.touch_person(deps.session, event.user_id, friend=False)
+        deps.state.set(LEFT_KEY.format(user=event.user_id), "1", ttl=LEFT_KEPT)
     return []
 
 

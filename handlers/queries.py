@@ -33,6 +33,7 @@ NOT_FOUND = (
     "เช่น “สถานะ อบรม” หรือ “สถานะ <รหัสโครงการ>” หรือพิมพ์ “โครงการ” เพื่อดูรายชื่อ"
 )
 WHICH = "พบหลายโครงการ กรุณาเลือกจากปุ่มด้านล่าง หรือพิมพ์ชื่อให้ละเอียดขึ้น เช่น “สถานะ อบรมอาสาสมัคร”"
+LISTED = "โครงการในแชตนี้มี {count} โครงการ กรุณาเลือกจากปุ่ม หรือพิมพ์ “{command} <ชื่อโครงการ>”\n{names}"
 OTHER_YEARS = "(มีโครงการของปีงบประมาณอื่นอีก {n} โครงการ)"
 STATUS_NEXT = "พิมพ์ “สถานะ <ชื่อหรือรหัสโครงการ>” เพื่อดูความก้าวหน้าเทียบกับแผน เช่น “สถานะ อบรม”"
 MORE = "…และอีก {n} โครงการ"
@@ -126,6 +127,10 @@ def pick_project(
     if not found:
         return [text(not_found.format(query=query))]
     if len(found) > 1:
+        if not query.strip():  # nothing named: the list, not "found several"
+            rows = [f"{n}. {clip(p.name, NAME_LIMIT)}" for n, p in enumerate(found, start=1)]
+            listed = LISTED.format(count=len(found), command=command, names="\n".join(capped(rows, TEXT_BUDGET)))
+            return [text(listed, project_choices(found, command))]
         return [text(which, project_choices(found, command))]
     return found[0]
 

@@ -22,7 +22,7 @@ from flows.draft import Choice, Draft, Mode
 from flows.replies import Reply, Say, SummaryCard
 from flows.report_input import Input, match_choices, shortcut
 from handlers import evidence
-from handlers.commands import ATTACH, EDIT_REPORT, REPORT
+from handlers.commands import ATTACH, CANCEL, EDIT_REPORT, REPORT
 from handlers.deps import Deps, Message, viewer_of
 from handlers.queries import current_year_projects
 from handlers.report_store import load_project, save_attachments, save_report
@@ -75,8 +75,9 @@ def handle_attach(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
 
 
 def handle_cancel(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
-    """ยกเลิก with no report open: say there is nothing to cancel (in a group, only when tagged)."""
-    if event.in_group and not event.mentions_bot:
+    """ยกเลิก with no report open: say there is nothing to cancel (in a group, only the bare
+    word or when tagged: "ยกเลิกประชุมพรุ่งนี้" is chatter)."""
+    if event.in_group and not event.mentions_bot and CANCEL.argument(event):
         return []
     return [text(T.NOTHING_TO_CANCEL)]
 
@@ -136,6 +137,8 @@ def _begin(event: IncomingEvent, deps: Deps, argument: str, *, mode: Mode, attac
     choices = [Choice(p.id, p.name, p.code) for p in projects]
     if event.in_group and argument and not event.mentions_bot and not _names_a_project(argument, choices):
         return []  # "รายงาน ผลการประชุมเมื่อวาน" in a busy group is chatter, not a command
+    if not choices and event.in_group and access.coordinated_units(deps.session, event.user_id):
+        return [text(T.NO_PROJECTS_GROUP_COORDINATOR)]
     now = deps.now.isoformat()
     person = deps.session.get(Person, event.user_id)
     draft = Draft(nonce=secrets.token_hex(4), state="choose", started_at=now, updated_at=now, mode=mode,

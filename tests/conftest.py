@@ -123,7 +123,7 @@ def line() -> Iterator[LocalLineServer]:
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str | None, line: LocalLineServer) -> Settings:
+def settings(database_url: str, redis_url: str | None, line: LocalLineServer, tmp_path: Path) -> Settings:
     return Settings(
         channel_secret=SECRET,
         channel_access_token=TOKEN,
@@ -133,6 +133,7 @@ def settings(database_url: str, redis_url: str | None, line: LocalLineServer) ->
         line_read_timeout=5.0,
         push_backoff_base=0.05,
         worker_threads=2,
+        files_dir=str(tmp_path / "files"),
     )
 
 
