@@ -40,6 +40,8 @@ class MonthReport:
     number: int
     by: str | None  # the reporter's display name
     on: str  # ISO date
+    percent: Decimal | None = None
+    completed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

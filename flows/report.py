@@ -141,6 +141,9 @@ def overtaken(draft: Draft, month: MonthReport) -> Outcome:
     assert project is not None
     view = replace(project, month_report=month, last_number=max(project.last_number, month.number))
     moved = draft.with_(project=view)
+    if draft.mode == "nothing" and month.percent is not None:  # "the same as last time" is theirs now
+        view = replace(view, last_percent=month.percent, last_completed=month.completed)
+        moved = draft.with_(project=view, percent=month.percent, completed=month.completed)
     told = Say(T.OVERTAKEN.format(by=f"คุณ{month.by}" if month.by else T.BY_SOMEONE, number=month.number,
                                   name=project.name))  # fmt: skip
     return _finish(to(moved, "already", said=(told,)))

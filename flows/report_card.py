@@ -16,7 +16,7 @@ def card_of(draft: Draft) -> SummaryCard:
     number = draft.edit_number if draft.mode == "edit" and draft.edit_number else project.last_number + 1
     title = f"แก้ไขรายงานครั้งที่ {number}" if draft.mode == "edit" else f"สรุปรายงานครั้งที่ {number}"
     if draft.mode == "nothing":
-        steps = f"{T.NOTHING_WORK} (คงเดิมจากรายงานครั้งก่อน)"
+        steps = T.NOTHING_WORK + (" (คงเดิมจากรายงานครั้งก่อน)" if project.last_percent is not None else "")
     elif draft.percent_typed:
         steps = "ระบุร้อยละรวมของโครงการโดยตรง"
     else:

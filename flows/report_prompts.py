@@ -93,6 +93,8 @@ def ask_already(draft: Draft) -> str:
     project = project_of(draft)
     month = project.month_report
     assert month is not None
+    if draft.reviewed:  # told just now, at the card, who saved first
+        return T.OVERTAKEN_CHOICE
     fields = {"name": clip(project.name, 120), "number": month.number,
               "by": f"คุณ{month.by}" if month.by else T.BY_SOMEONE, "on": format_thai_date(date.fromisoformat(month.on))}  # fmt: skip
     return (T.ALREADY if draft.work_done is None else T.ALREADY_EXTRA_ONLY).format(**fields)
@@ -131,7 +133,7 @@ def ask_steps(draft: Draft) -> str:
 def buttons_steps(draft: Draft) -> tuple[Button, ...]:
     project = project_of(draft)
     shown = set(draft.steps_base if draft.steps_base is not None else draft.completed)
-    fixed = [say(draft, "ไม่มี"), say(draft, T.NOTHING_BUTTON), cancel(draft)]
+    fixed = [say(draft, "ไม่มี"), say(draft, T.NOTHING_BUTTON, T.NOTHING_TYPED), cancel(draft)]
     if draft.reviewed or draft.mode == "edit":
         fixed.insert(0, back(draft))
         done = [s for s in project.steps if s.no in shown][-3:]
@@ -158,6 +160,8 @@ def ask_reason(draft: Draft) -> str:
 
 
 def ask_nothing_reason(draft: Draft) -> str:
+    if project_of(draft).last_percent is None:
+        return T.NOTHING_REASON_ASK_FIRST
     return T.NOTHING_REASON_ASK.format(percent=percent(draft.percent))
 
 

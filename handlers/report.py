@@ -90,7 +90,7 @@ def handle_report_button(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     if button is not None and button.action == postback.START:
         return _begin(event, deps, f"#{button.project}" if button.project else "", mode="new")
     if button is not None and button.owner and button.owner != event.user_id:
-        return _foreign(event, deps, button)
+        return _foreign(event, deps, button, None)
     return [text(T.BUTTON_OF_ENDED)]
 
 
@@ -105,8 +105,10 @@ def handle_conversation(event: IncomingEvent, deps: Deps, draft: Draft) -> Seque
     if event.type == "message" and event.message_type != "text":
         return [] if event.in_group else _render(event, [Say(T.NOT_TEXT), *flow.prompt(draft)])
     button = postback.decode(event.postback_data) if event.type == "postback" else None
-    if button is not None and (button.action == postback.START or (button.owner and button.owner != event.user_id)):
+    if button is not None and button.action == postback.START:
         return handle_report_button(event, deps)
+    if button is not None and button.owner and button.owner != event.user_id:
+        return _foreign(event, deps, button, draft)
     idle = (deps.now - datetime.fromisoformat(draft.updated_at)).total_seconds()
     outcome = flow.receive(draft, _input(event, button), idle=idle, ttl=deps.settings.conversation_ttl_seconds)
     return _run(event, deps, outcome)
@@ -121,13 +123,17 @@ def _input(event: IncomingEvent, button: postback.Postback | None) -> Input:
     return Input(action=button.action, value=button.value, nonce=button.nonce)
 
 
-def _foreign(event: IncomingEvent, deps: Deps, button: postback.Postback) -> Sequence[Message]:
-    """Someone pressed a button of another person's report: whose it is, if still open."""
+def _foreign(event: IncomingEvent, deps: Deps, button: postback.Postback, mine: Draft | None) -> Sequence[Message]:
+    """Someone pressed a button of another person's report: whose it is, if still open
+    (and, when the presser has a report of their own open, where theirs waits)."""
     assert button.owner is not None
     theirs = _read(deps, _key(event.chat_id, button.owner))
     if theirs is None or theirs.nonce != button.nonce:
-        return [text(T.BUTTON_OF_ENDED)]
-    return [text(T.OTHERS_BUTTON.format(name=theirs.owner_name or T.SOMEONE))]
+        told = T.BUTTON_OF_ENDED
+    else:
+        name = theirs.owner_name or T.SOMEONE
+        told = T.OTHERS_BUTTON.format(name=name) if mine is None else T.OTHERS_BUTTON_YOURS.format(name=name)
+    return _render(event, [Say(told), *(flow.prompt(mine) if mine is not None else ())])
 
 
 def _begin(event: IncomingEvent, deps: Deps, argument: str, *, mode: Mode, attach_only: bool = False) -> Sequence[Message]:

@@ -33,7 +33,8 @@ def month_report(deps: Deps, project_id: int) -> MonthReport | None:
     found = reports.latest_between(deps.session, project_id, *month_of(deps.today))
     if found is None:
         return None
-    return MonthReport(number=found.number, by=found.reporter_name, on=found.reported_on.isoformat())
+    return MonthReport(number=found.number, by=found.reporter_name, on=found.reported_on.isoformat(),
+                       percent=Decimal(found.percent), completed=reports.step_progress(found)[0])  # fmt: skip
 
 
 def load_project(event: IncomingEvent, deps: Deps, draft: Draft, project_id: int) -> flow.Outcome:

@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.localline import webhook
@@ -212,6 +213,25 @@ class ChatSimulator:
             self.members.pop(group_id, None)
             self._send(None, lambda t: webhook.leave_event(group_id))
 
+    def _photo(self, arg: str) -> None:
+        """Send a photo (a file given by path, or a small made-up one) as the current person."""
+        path = arg.strip()
+        try:
+            data = Path(path).read_bytes() if path else b"\xff\xd8\xff\xe0 kaona demo photo"
+        except OSError as exc:
+            self._say(f"เปิดไฟล์ไม่ได้: {exc}")
+            return
+        self._say(f"(ส่งรูปภาพ {len(data):,} ไบต์ / a photo)")
+        try:
+            result = self.client.send_content(self._source(), data)
+        except OSError as exc:
+            self._line_down(exc)
+            return
+        if result.status != 200:
+            self._say(f"⚠ webhook ตอบ HTTP {result.status}")
+            return
+        self._collect()
+
     def _group(self, arg: str) -> None:
         if not arg:
             self._say("ใช้: /group GROUP_ID (เช่น /group C1234)")
@@ -351,6 +371,7 @@ COMMANDS: dict[str, _Command] = {c.usage.split()[0]: c for c in (
     _Command("/user USER_ID [ชื่อ]", "พิมพ์ในนามคนอื่น (type as someone else)",
              ChatSimulator._user),
     _Command("/members", "สมาชิกกลุ่มที่จำลองไว้ (group members)", ChatSimulator._members),
+    _Command("/photo [ไฟล์]", "ส่งรูปภาพ (send a photo)", ChatSimulator._photo),
     _Command("/say ข้อความ", "ส่งข้อความตามตัวอักษร เช่นตัวเลข (send as-is)",
              ChatSimulator._say_as_is),
 )}

@@ -91,7 +91,7 @@ def test_someone_saving_first_is_told_plainly_before_saving() -> None:
     at_card = reach("confirm")
     outcome = flow.overtaken(at_card, MonthReport(number=3, by="สมหญิง", on="2026-11-21"))
     assert outcome.draft.state == "already" and outcome.effect is None
-    assert "สมหญิงเพิ่งบันทึกรายงานครั้งที่ 3" in texts(outcome) and "ยังไม่ถูกบันทึก" in texts(outcome)
+    assert "สมหญิง เพิ่งบันทึกรายงานครั้งที่ 3" in texts(outcome) and "ยังไม่ถูกบันทึก" in texts(outcome)
     assert "แก้ไขรายงานเดิม" not in buttons(outcome)  # what was typed is not thrown away
     draft = run(outcome.draft, "รายงานเพิ่ม", "ข้อมูลคนละส่วนกัน")
     assert draft.state == "confirm" and card(draft).title == "สรุปรายงานครั้งที่ 4"
@@ -144,7 +144,7 @@ def test_a_new_report_edited_from_its_card_goes_back_to_the_card() -> None:
 def test_nothing_this_month_is_one_tap_and_a_reason() -> None:
     at_steps = loaded(fresh())
     assert T.NOTHING_BUTTON in buttons(at_steps)
-    draft = run(at_steps, T.NOTHING_BUTTON, "รอผลการอนุมัติงบประมาณ")
+    draft = run(at_steps, T.NOTHING_TYPED, "รอผลการอนุมัติงบประมาณ")
     assert draft.state == "confirm" and draft.mode == "nothing"
     assert (draft.percent, draft.completed, draft.budget) == (Decimal(40), ("1", "2"), 0)
     assert draft.obstacles == "รอผลการอนุมัติงบประมาณ" and draft.work_done == T.NOTHING_WORK
@@ -152,7 +152,7 @@ def test_nothing_this_month_is_one_tap_and_a_reason() -> None:
 
 
 def test_nothing_this_month_needs_a_reason() -> None:
-    draft = run(loaded(fresh()), T.NOTHING_BUTTON)
+    draft = run(loaded(fresh()), T.NOTHING_TYPED)
     assert say(draft, "ไม่มี").draft.strikes == 1
 
 
@@ -213,3 +213,17 @@ def test_the_timeout_is_the_flows_rule() -> None:
     assert flow.receive(draft, Input(text="อบรม"), idle=10, ttl=60).draft.state == "budget"
     assert flow.receive(draft, Input(text="อบรม"), idle=61, ttl=60).draft.state == "resume"
     assert flow.receive(draft, Input(text="ยกเลิก"), idle=61, ttl=60).draft is None
+
+
+def test_nothing_this_month_told_late_takes_the_figure_of_the_report_saved_first() -> None:
+    draft = run(loaded(fresh()), T.NOTHING_TYPED, "รออนุมัติ")
+    month = MonthReport(number=3, by="สมหญิง", on="2026-11-21", percent=Decimal(55), completed=("1", "2", "3"))
+    draft = run(flow.overtaken(draft, month).draft, "รายงานเพิ่ม", "ยืนยันว่าเดือนนี้ไม่คืบหน้า")
+    assert (draft.state, draft.percent, draft.completed) == ("confirm", Decimal(55), ("1", "2", "3"))
+
+
+def test_nothing_on_a_first_report_does_not_speak_of_last_time() -> None:
+    first = replace(PROJECT, last_number=0, last_percent=None, last_completed=())
+    draft = run(loaded(fresh(), first), T.NOTHING_TYPED)
+    assert "ยังไม่เคยมีรายงาน" in texts(flow.step(draft, Input(text="?")))
+    assert "ครั้งก่อน" not in card(run(draft, "รออนุมัติ")).steps

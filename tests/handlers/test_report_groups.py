@@ -77,10 +77,12 @@ def test_another_persons_open_button_says_whose_report_it_is(team) -> None:
     bot, _ = team
     talk(bot, "Usomchai", *SHORT_REPORT, "ข้าม")
     confirm = button(bot, "ยืนยัน")
-    assert "ของรายงานที่คุณสมชาย ใจดีกำลังทำอยู่" in press(bot, "Usomying", confirm)
+    assert "ของรายงานที่คุณสมชาย ใจดี กำลังทำอยู่" in press(bot, "Usomying", confirm)
     assert rows(bot, ProgressReport, team[1].id) == []  # her press saved nothing
-    talk(bot, "Usomying", "รายงาน อบรม")  # and with her own report open too
-    assert "ของรายงานที่คุณสมชาย ใจดีกำลังทำอยู่" in press(bot, "Usomying", confirm)
+    talk(bot, "Usomying", "รายงาน อบรม")  # and with her own report open too: hers waits
+    told = press(bot, "Usomying", confirm)
+    assert "ของรายงานที่คุณสมชาย ใจดี กำลังทำอยู่" in told and "รายงานของท่านยังรออยู่" in told
+    assert "ขั้นตอนใดเสร็จแล้ว" in told
     talk(bot, "Usomchai", "ยืนยัน")
     assert "จบหรือยกเลิกไปแล้ว" in press(bot, "Usomying", confirm)
 
@@ -114,7 +116,7 @@ def test_two_people_at_once_the_second_is_told_before_saving(team) -> None:
     talk(bot, "Usomying", "2", "0", "ทำคำสั่งแล้ว", "ไม่มี", "ไม่มี", "ข้าม")
     talk(bot, "Usomchai", "ยืนยัน")
     [told] = talk(bot, "Usomying", "ยืนยัน")
-    assert "คุณสมชาย ใจดีเพิ่งบันทึกรายงานครั้งที่ 1" in told and "ยังไม่ถูกบันทึก" in told
+    assert "คุณสมชาย ใจดี เพิ่งบันทึกรายงานครั้งที่ 1" in told and "ยังไม่ถูกบันทึก" in told
     assert len(rows(bot, ProgressReport, project.id)) == 1
     answers = talk(bot, "Usomying", "รายงานเพิ่ม", "ข้อมูลอีกส่วนของฝ่าย", "ยืนยัน")
     assert "สรุปรายงานครั้งที่ 2" in answers[1] and "บันทึกรายงานครั้งที่ 2 แล้ว" in answers[2]
