@@ -57,7 +57,7 @@ def already(draft: Draft, given: Input) -> Answer:
     if word in T.EDIT_WORDS and draft.work_done is None:
         fresh = draft.with_(mode="edit", completed=(), percent=None, in_progress=None, history=(), strikes=0)
         return Outcome(fresh, effect=Load(project_of(draft).id))
-    return T.ALREADY_BAD
+    return T.ALREADY_BAD if draft.work_done is None else T.ALREADY_BAD_EXTRA
 
 
 def extra_reason(draft: Draft, given: Input) -> Answer:
