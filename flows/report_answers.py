@@ -198,8 +198,6 @@ def obstacles(draft: Draft, given: Input) -> Answer:
 
 def evidence(draft: Draft, given: Input) -> Answer:
     word = given.action or given.word
-    if given.file:
-        return Outcome(draft, (Say(T.FILE_RECEIVED.format(count=len(draft.attachments))),), ask=False)
     if word in T.DONE_WORDS | T.SKIP_WORDS | T.NONE_WORDS:
         if draft.attach_only:
             return Outcome(draft, effect=Attach(draft)) if draft.attachments else Outcome(None, (Say(T.NO_FILES),))

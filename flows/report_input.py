@@ -34,7 +34,6 @@ class Input:
     action: str | None = None  # from a button: "confirm", "edit", "choose", ...
     value: str | None = None  # what the button carries (a project id for "choose")
     nonce: str | None = None  # the conversation the button belongs to
-    file: bool = False  # a photo or file arrived (the handler stored it)
 
     @property
     def word(self) -> str:

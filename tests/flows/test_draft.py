@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows import report as flow
-from flows.draft import Attachment, Draft, MonthReport, ProjectView, StepView
+from flows.draft import RENAMED_STATES, Attachment, Draft, MonthReport, ProjectView, StepView
 from flows.report_input import Input
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,3 +65,14 @@ def test_every_field_survives_the_codec() -> None:
 def test_what_is_no_draft_is_refused(broken: str) -> None:
     with pytest.raises((TypeError, ValueError)):
         Draft.from_json(broken)
+
+
+def test_a_renamed_state_is_listed_and_drafts_in_flight_follow_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = (FIXTURES / "draft_b1c269f_in_progress.json").read_text(encoding="utf-8")
+    renamed = old.replace('"state": "in_progress"', '"state": "doing"').replace('"history": ["steps"]', '"history": ["ticks"]')
+    with pytest.raises(ValueError):
+        Draft.from_json(renamed)  # an unlisted rename is refused, not guessed
+    monkeypatch.setitem(RENAMED_STATES, "doing", "in_progress")
+    monkeypatch.setitem(RENAMED_STATES, "ticks", "steps")
+    draft = Draft.from_json(renamed)
+    assert (draft.state, draft.history) == ("in_progress", ("steps",))
