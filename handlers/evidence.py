@@ -37,7 +37,11 @@ def receive(event: IncomingEvent, deps: Deps, draft: Draft) -> flow.Outcome:
         return flow.Outcome(draft, (Say(T.FILE_FAILED), *flow.prompt(draft)))
     name = event.file_name or _name(event, content_type, len(draft.attachments) + 1)
     key = file_key(draft.project.id, event.message_id, name)
-    deps.files.put(key, data, content_type)
+    try:
+        deps.files.put(key, data, content_type)
+    except ContentError:
+        log.exception("message %s could not be stored", event.message_id)
+        return flow.Outcome(draft, (Say(T.FILE_FAILED), *flow.prompt(draft)))
     return flow.attached(draft, Attachment(key=key, name=name, content_type=content_type, size=len(data),
                                            message_id=event.message_id))  # fmt: skip
 

@@ -114,3 +114,20 @@ def test_look_ups(gateway: LineGateway, line: LocalLineServer) -> None:
     quota = gateway.quota()
     assert (quota.limit, quota.used) == (300, 2)
     gateway.show_loading("U1", 5)
+
+
+def test_message_content_comes_through_the_blob_api(gateway: LineGateway, line: LocalLineServer) -> None:
+    line.world.add_content("600000000000000001", b"\xff\xd8 a photo", "image/jpeg")
+    found = gateway.message_content("600000000000000001", limit=1000)
+    assert (found.data, found.content_type) == (b"\xff\xd8 a photo", "image/jpeg")
+    assert line.world.requests()[-1].path == "/v2/bot/message/600000000000000001/content"
+
+
+def test_message_content_over_the_limit_or_gone_is_an_error_of_ours(gateway: LineGateway, line: LocalLineServer) -> None:
+    from plans.errors import FileTooLarge
+
+    line.world.add_content("600000000000000002", b"x" * 101, "application/pdf")
+    with pytest.raises(FileTooLarge):
+        gateway.message_content("600000000000000002", limit=100)
+    with pytest.raises(LineNotFound):
+        gateway.message_content("600000000000000003", limit=100)

@@ -215,3 +215,13 @@ def test_a_coordinator_deletes_a_mistaken_report_kept_in_audit_and_never_renumbe
     assert gone.number == 2 and json.loads(gone.data)["percent"] == "90.00" and gone.deleted_by == "Uboss"
     talk(bot, "Usomchai", f"รายงาน {CODE} 30% ทำคำสั่งแล้ว", "รายงานเพิ่ม", "แก้ตัวเลขที่ผิด", "ยืนยัน")
     assert [r.number for r in rows(bot, ProgressReport, project.id)] == [1, 3]
+
+
+def test_a_photo_line_cannot_hand_over_is_asked_again_and_the_report_goes_on(team) -> None:
+    bot, project = team
+    talk(bot, "Usomchai", *SHORT_REPORT)
+    bot.world.inject_fault("/v2/bot/message/", status=500, times=1)
+    assert "รับไฟล์นี้ไม่สำเร็จ" in send(bot, "Usomchai", JPEG)
+    assert "รวม 1 ไฟล์" in send(bot, "Usomchai", JPEG)  # sent again: kept
+    talk(bot, "Usomchai", "เสร็จ", "ยืนยัน")
+    assert len(rows(bot, ReportAttachment, project.id)) == 1
