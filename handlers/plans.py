@@ -22,7 +22,7 @@ SPREADSHEET_TYPES = {".xlsx", ".xlsm", ".xls", ".csv", ".tsv"}
 @dataclass(frozen=True)
 class ProjectResult:
     project: ParsedProject
-    status: str  # imported | updated | rejected
+    status: str  # imported | updated | unchanged | rejected
     unit: str | None
     problems: list[Problem]
 
@@ -146,8 +146,10 @@ def _import_one(
             Problem(
                 "error",
                 "missing_unit",
-                "ไม่ทราบหน่วยงานของโครงการนี้ กรุณาระบุด้วย --unit เช่น --unit \"สำนักงานเขตบางซื่อ\"",
-                'The unit of this project is unknown; give it with --unit, e.g. --unit "District Office".',
+                "เอกสารไม่ได้ระบุหน่วยงานเจ้าของแผน (ใต้ชื่อแผน “แผนปฏิบัติราชการประจำปี …”) "
+                "กรุณาระบุด้วย --unit เช่น --unit \"สำนักงานเขตบางซื่อ\"",
+                "The document does not name the unit the plan belongs to (below its title); "
+                'give it with --unit, e.g. --unit "District Office".',
             )
         )
     if any(p.level == "error" for p in problems) or checked.fiscal_year is None or not unit_name:

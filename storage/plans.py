@@ -21,7 +21,7 @@ UNIT_SEPARATOR = "/"
 
 @dataclass(frozen=True)
 class SaveOutcome:
-    status: str  # imported | updated | rejected
+    status: str  # imported | updated | unchanged | rejected
     project: Project | None
     problems: list[Problem]
 
@@ -119,7 +119,9 @@ def save_project(
         session.flush()
         _add_steps(session, project, parsed.steps)
         return SaveOutcome("imported", project, list(parsed.problems))
-    if _step_rows(existing.steps) != _step_rows_parsed(parsed.steps):
+    steps_changed = _step_rows(existing.steps) != _step_rows_parsed(parsed.steps)
+    before = _fields(existing)
+    if steps_changed:
         reports = report_count(session, existing.id)
         if reports and not force:
             refused = Problem(
@@ -134,10 +136,23 @@ def save_project(
         existing.plan_version += 1
         session.flush()
         _add_steps(session, existing, parsed.steps)
+    updated_at = existing.updated_at
     _fill(existing, parsed, kpi, warnings, import_record, now)
+    if not steps_changed and _fields(existing) == before:
+        existing.updated_at = updated_at  # the same plan again: nothing to call an update
+        session.flush()
+        return SaveOutcome("unchanged", existing, list(parsed.problems))
     session.flush()
     session.expire(existing, ["steps"])
     return SaveOutcome("updated", existing, list(parsed.problems))
+
+
+def _fields(project: Project) -> tuple[object, ...]:
+    """What an import can change on a project besides its steps."""
+    return (
+        project.code, project.name, project.kpi_id, project.policy, project.budget,
+        project.responsible, project.warnings, project.starts_on, project.ends_on,
+    )  # fmt: skip
 
 
 def _fill(

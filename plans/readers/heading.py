@@ -24,6 +24,13 @@ _CODE = re.compile(r"(?<![\d-])\d{5,}-\d{3,}(?![\d-])")
 _CODE_IN_NAME = re.compile(r"[(\[]?\s*(?:รหัส(?:โครงการ)?\s*[:：]?\s*)?CODE\s*[)\]]?")
 _RESPONSIBLE = re.compile(r"\(((?:ฝ่าย|กลุ่มงาน|งาน|ส่วน|กอง|สำนัก|ศูนย์)[^()]*)\)\s*$")
 _EMPTY_POLICY = re.compile(r"มิติ|นโยบาย|[:：\-–\s]")
+_PLAN_TITLE = re.compile(r"แผนปฏิบัติ(?:ราชการ|การ)\s*ประจำปี")
+_OF_UNIT = re.compile(
+    r"(?:\sของ\s*|พ\.?\s*ศ\.?\s*\d{4}\s+(?:ของ\s*)?)(?P<unit>(?:สำนัก|กอง|ฝ่าย|กลุ่มงาน|ศูนย์|ส่วน)\S.*)$"
+)
+# The words a unit's name starts with, largest first: a path is written largest first.
+_UNIT_RANKS = (("สำนักงานเขต", 0), ("สำนัก", 0), ("กอง", 1), ("ศูนย์", 1), ("ส่วน", 2), ("ฝ่าย", 3), ("กลุ่มงาน", 3))
+_TITLE_BLOCK = 4  # lines after the plan's title where its unit is written
 
 
 @dataclass
@@ -72,3 +79,35 @@ class ProjectHeading:
                 name = " ".join(f"{name[: where.start()]} {name[where.end() :]}".split())
         responsible = m.group(1) if (m := _RESPONSIBLE.search(name)) else None
         return name, code, responsible
+
+
+def _unit_rank(text: str) -> int | None:
+    if len(text) > 80 or " " in text.strip():  # a sentence, not a unit's name
+        return None
+    return next((rank for word, rank in _UNIT_RANKS if text.startswith(word)), None)
+
+
+def document_unit(lines: list[str]) -> str | None:
+    """The unit a plan document names in its title block, as a path ("กอง…/ฝ่าย…").
+
+    The title "แผนปฏิบัติราชการประจำปี พ.ศ. …" is followed by the unit's name on
+    the next lines (or says "… ของสำนักงานเขต…" itself). ``lines`` are the cleaned
+    text lines before the first step table. None when the document does not say.
+    """
+    for i, line in enumerate(lines):
+        title = line.lstrip("#* ").strip()
+        arabic = to_arabic_digits(title)  # same length: match on it, keep ``title``
+        if not _PLAN_TITLE.search(arabic):
+            continue
+        if m := _OF_UNIT.search(arabic):
+            return " ".join(title[m.start("unit") :].split())
+        found: list[tuple[int, str]] = []
+        for following in lines[i + 1 : i + 1 + _TITLE_BLOCK]:
+            name = following.strip()
+            rank = _unit_rank(name)
+            if rank is None:
+                break
+            found.append((rank, name))
+        if found:
+            return "/".join(name for _, name in sorted(found, key=lambda f: f[0]))
+    return None

@@ -36,7 +36,7 @@ from decimal import Decimal
 
 from plans.fiscal import YearMonth, fiscal_months
 from plans.model import ParsedProject, PlanStep, Problem, ProblemLevel
-from plans.readers.heading import ProjectHeading
+from plans.readers.heading import ProjectHeading, document_unit
 from plans.readers.stepcells import (
     Marks,
     MonthColumns,
@@ -66,6 +66,9 @@ def parse_step_tables(
 ) -> list[ParsedProject]:
     """Every step table in ``text`` as a project, in document order."""
     items = split_items(text)
+    if unit is None:  # the document's own unit, unless the importer names one
+        before = [clean(it.text) for it in _before_first_table(items) if isinstance(it, TextLine)]
+        unit = document_unit([line for line in before if line])
     context = ProjectHeading()
     projects: list[ParsedProject] = []
     i = 0
@@ -82,6 +85,13 @@ def parse_step_tables(
             context.read(item.line, item.cells[0], item.text)
         i += 1
     return projects
+
+
+def _before_first_table(items: list[Item]) -> list[Item]:
+    for i, item in enumerate(items):
+        if isinstance(item, Row) and _is_header(item):
+            return items[:i]
+    return items
 
 
 def _squeeze(text: str) -> str:

@@ -75,7 +75,7 @@ def test_reimporting_updates_instead_of_duplicating(sessions) -> None:
         assert (training.starts_on, training.ends_on) == (date(2026, 10, 1), date(2027, 7, 31))
     projects, steps = count(sessions, Project), count(sessions, Step)
     again = import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
-    assert {p.status for p in again.projects} == {"updated"}
+    assert {p.status for p in again.projects} == {"unchanged"}
     assert (count(sessions, Project), count(sessions, Step)) == (projects, steps)
     assert count(sessions, PlanImport) == 2
 
@@ -129,7 +129,9 @@ def test_changing_steps_of_a_reported_project_needs_force_and_keeps_history(sess
 def test_unreported_projects_take_new_steps_without_force(sessions) -> None:
     import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
     result = import_plan(sessions, changed_sample(), "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
-    assert {p.status for p in result.projects} == {"updated"}
+    statuses = {p.project.code: p.status for p in result.projects}
+    assert statuses.pop("50310000-3105") == "updated"
+    assert set(statuses.values()) == {"unchanged"}
 
 
 def test_dry_run_stores_nothing(sessions) -> None:
@@ -139,10 +141,16 @@ def test_dry_run_stores_nothing(sessions) -> None:
 
 
 def test_a_project_without_a_unit_is_rejected_with_a_hint(sessions) -> None:
-    result = import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt")
+    # Seed 000 names only the responsible section of each project, not the unit of the plan.
+    result = import_plan(sessions, (FIXTURES / "seed_000.txt").read_bytes(), "seed_000.txt")
     assert {p.status for p in result.projects} == {"rejected"}
     assert all("--unit" in p.problems[-1].message_th for p in result.projects)
     assert count(sessions, Project) == 0
+
+
+def test_the_unit_the_document_names_is_used(sessions) -> None:
+    result = import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt")
+    assert {(p.status, p.unit) for p in result.projects} == {("imported", "สำนักงานเขตตัวอย่าง")}
 
 
 @pytest.mark.parametrize(

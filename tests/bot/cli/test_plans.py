@@ -41,10 +41,20 @@ def test_import_json_has_the_documented_shape(capsys) -> None:
 def test_import_summary_is_thai_and_english_and_exit_zero_when_all_import(capsys) -> None:
     code, out, _ = run(capsys, "import", str(SAMPLE), "--unit", "สำนักงานเขตตัวอย่าง")
     assert code == 0
-    assert "สรุป: นำเข้าใหม่ 3 ปรับปรุง 0 ไม่นำเข้า 0 โครงการ" in out
-    assert "Summary: 3 imported, 0 updated, 0 rejected" in out
+    assert "สรุป: นำเข้าใหม่ 3 ปรับปรุง 0 ไม่มีการเปลี่ยนแปลง 0 ไม่นำเข้า 0 โครงการ" in out
+    assert "Summary: 3 imported, 0 updated, 0 unchanged, 0 rejected" in out
+    assert "→ สำนักงานเขตตัวอย่าง" in out
     code, out, _ = run(capsys, "import", str(SAMPLE), "--unit", "สำนักงานเขตตัวอย่าง")
-    assert "Summary: 0 imported, 3 updated, 0 rejected" in out
+    assert "Summary: 0 imported, 0 updated, 3 unchanged, 0 rejected" in out
+    assert "= ไม่มีการเปลี่ยนแปลง / unchanged" in out
+
+
+def test_dry_run_says_what_it_would_do_not_what_it_did(capsys) -> None:
+    code, out, _ = run(capsys, "import", str(SAMPLE), "--unit", "สำนักงานเขตตัวอย่าง", "--dry-run")
+    assert code == 0
+    assert "✓ จะนำเข้าใหม่ / would import" in out
+    assert "imported" not in out and "✓ นำเข้าใหม่" not in out
+    assert "Summary: 3 would import, 0 would update, 0 unchanged, 0 would reject" in out
 
 
 def test_dry_run_then_projects_lists_nothing(capsys) -> None:
@@ -86,4 +96,32 @@ def test_projects_shows_planned_percent_as_of_a_date(capsys) -> None:
     assert training["planned_percent"] == 10  # step 1 (10%) runs Oct-Nov 2026
     assert training["actual_percent"] is None and training["status"] == "ล่าช้ากว่าแผน"
     code, out, _ = run(capsys, "projects", "--unit", "ไม่มีหน่วยงานนี้")
-    assert "ยังไม่มีโครงการ" in out
+    assert "ไม่พบโครงการที่ตรงกับ --unit ไม่มีหน่วยงานนี้" in out and "no project matches" in out
+    assert "kaona import" not in out
+    code, out, _ = run(capsys, "projects", "--fy", "2580")
+    assert "no project matches --fy 2580" in out
+
+
+def test_projects_shows_a_key_to_refer_to_each_project_and_be_dates(capsys) -> None:
+    run(capsys, "import", str(SAMPLE), "--unit", "สำนักงานเขตตัวอย่าง")
+    code, out, _ = run(capsys, "projects", "--json")
+    rows = json.loads(out)["projects"]
+    assert [r["key"] for r in rows] == [f"#{r['id']}" for r in rows]
+    code, out, _ = run(capsys, "projects", "--date", "30/11/2569")
+    assert "ณ วันที่ 30 พ.ย. 2569" in out and "2026-11-30" in out  # BE for people, ISO in English
+    first = rows[0]
+    assert f"{first['key']} 2570 สำนักงานเขตตัวอย่าง: [{first['code']}]" in out
+    code, out, _ = run(capsys, "export", "--project", first["key"])
+    assert code == 0 and first["name"][:20] in out
+    code, out, _ = run(capsys, "projects", "--date", "๓๐/๑๑/๒๕๖๙", "--json")
+    assert json.loads(out)["date"] == "2026-11-30"
+
+
+def test_import_takes_the_unit_the_document_names_unless_told_otherwise(capsys) -> None:
+    code, out, _ = run(capsys, "import", str(SAMPLE), "--json")
+    assert code == 0
+    assert {p["unit"] for p in json.loads(out)["projects"]} == {"สำนักงานเขตตัวอย่าง"}
+    code, out, _ = run(capsys, "import", str(SAMPLE), "--unit", "สำนักงานเขตบางซื่อ", "--json")
+    assert {p["unit"] for p in json.loads(out)["projects"]} == {"สำนักงานเขตบางซื่อ"}
+    code, out, _ = run(capsys, "import", str(FIXTURES / "seed_000.txt"))
+    assert code == 1 and "เอกสารไม่ได้ระบุหน่วยงานเจ้าของแผน" in out and "--unit" in out
