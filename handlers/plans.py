@@ -1,5 +1,5 @@
-"""Use case: import a unit's action plan (a step-table text or the spreadsheet
-template), validate every project, and store the valid ones in one transaction."""
+"""Use case: import a unit's action plan (its Word document, a step-table text or the
+spreadsheet template), validate every project, and store the valid ones in one transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from plans.model import ParsedProject, PlanFileError, Problem
+from plans.readers.docx import is_docx, parse_docx
 from plans.readers.spreadsheet import parse_spreadsheet
 from plans.readers.steptable import parse_step_tables
 from plans.validate import validate
@@ -42,7 +43,20 @@ def read_plan(data: bytes, filename: str, *, fiscal_year: int | None = None, uni
     """Parse a plan file; PlanFileError (naming row and column where it can) when it
     cannot be read at all."""
     suffix = Path(filename).suffix.lower()
-    if suffix in SPREADSHEET_TYPES or data.startswith(b"PK\x03\x04"):
+    if is_docx(data):
+        projects = parse_docx(data, fiscal_year=fiscal_year, unit=unit)
+        if not projects:
+            raise PlanFileError(
+                "ไม่พบตารางขั้นตอนการปฏิบัติงานในเอกสาร Word นี้ (ต้องมีตารางที่มีหัว “ขั้นตอนการปฏิบัติงาน… / "
+                "เนื้องาน… (ร้อยละ) / ระยะเวลาดำเนินการ”)",
+                "No step table was found in this Word document.",
+            )
+    elif suffix == ".doc":
+        raise PlanFileError(
+            "ไฟล์นี้เป็น Word รุ่นเก่า (.doc) กรุณาเปิดแล้วบันทึกเป็น .docx แล้วลองใหม่",
+            "This is an old Word file (.doc); open it and save it as .docx, then try again.",
+        )
+    elif suffix in SPREADSHEET_TYPES or data.startswith(b"PK\x03\x04"):
         projects = parse_spreadsheet(data, filename)
     else:
         projects = parse_step_tables(decode_text(data), fiscal_year=fiscal_year, unit=unit)

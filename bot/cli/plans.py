@@ -35,7 +35,7 @@ MARK = {"imported": "✓", "updated": "✓", "unchanged": "=", "rejected": "✗"
 
 
 def add_commands(sub: Any) -> None:
-    imp = sub.add_parser("import", help="import an action plan (step-table text, .xlsx or .csv)")
+    imp = sub.add_parser("import", help="import an action plan (its Word .docx, step-table text, .xlsx or .csv)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--unit", help="the unit the plan belongs to, e.g. สำนักงานเขตบางซื่อ/ฝ่ายปกครอง")
     imp.add_argument("--fy", type=_fiscal_year, help="fiscal year (BE), when the file does not say: 2566 or ๒๕๖๖")

@@ -65,7 +65,13 @@ def parse_step_tables(
     text: str, *, fiscal_year: int | None = None, unit: str | None = None
 ) -> list[ParsedProject]:
     """Every step table in ``text`` as a project, in document order."""
-    items = split_items(text)
+    return parse_items(split_items(text), fiscal_year=fiscal_year, unit=unit)
+
+
+def parse_items(
+    items: list[Item], *, fiscal_year: int | None = None, unit: str | None = None
+) -> list[ParsedProject]:
+    """Every step table among rows and lines (from copied text, or read from a .docx)."""
     if unit is None:  # the document's own unit, unless the importer names one
         before = [clean(it.text) for it in _before_first_table(items) if isinstance(it, TextLine)]
         unit = document_unit([line for line in before if line])

@@ -176,3 +176,26 @@ def test_thai_windows_and_unicode_text_encodings_are_accepted(sessions, encoding
     data = SAMPLE.read_text(encoding="utf-8").encode(encoding, errors="replace")
     result = import_plan(sessions, data, "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
     assert len(result.projects) == 3 and result.rejected == 0
+
+
+def test_a_word_document_imports_with_its_months(sessions) -> None:
+    from tests.plans.readers.docx_fixtures import Step, plan_document
+
+    data = plan_document(
+        [Step("1", "เตรียมการ", "40", (0, 1)), Step("2", "ดำเนินการ", "60", (2, 3, 4))], marking="shape"
+    )
+    result = import_plan(sessions, data, "แผน 2566.docx")
+    [project] = result.projects
+    assert (project.status, project.unit) == ("imported", "สำนักงานเขตทดสอบ"), project.problems
+    with sessions() as session:
+        [stored] = list_projects(session)
+        assert [(s.first_month, s.last_month) for s in stored.steps] == [
+            ("2022-10", "2022-11"),
+            ("2022-12", "2023-02"),
+        ]
+
+
+def test_an_old_word_file_asks_for_docx(sessions) -> None:
+    with pytest.raises(PlanFileError) as caught:
+        import_plan(sessions, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "plan.doc")
+    assert ".docx" in caught.value.message_th
