@@ -10,13 +10,14 @@ whose dimension and policy are both "-" means no policy.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from plans.thai import parse_number, to_arabic_digits
 
-_KPI = re.compile(r"^(?:ชื่อ|ข้อ)\s*ตัวชี้?ว[ัิ][ดต](?:\s*ที่\s*[0-9]+)?\s*[:：]?\s*")
-_PROJECT = re.compile(r"^ชื่อโครงการ(?:\s*/\s*กิจกรรม)?(?:\s*ที่\s*[0-9]+)?\s*[.:：]*\s*")
+_NUMBERED = r"(?:\s*ที่\s*[0-9]+(?:\.[0-9]+)*)?"
+_KPI = re.compile(rf"^(?:(?:ชื่อ|ข้อ)\s*ตัวชี้?ว[ัิ][ดต]{_NUMBERED}|ตัวชี้?ว[ัิ][ดต]\s*ที่\s*[0-9]+(?:\.[0-9]+)*)\s*[.:：]*\s*")
+_PROJECT = re.compile(rf"^ชื่อ\s*โครงการ(?:\s*/\s*กิจกรรม)?{_NUMBERED}\s*[.:：]*\s*")
 _POLICY = re.compile(r"^สนับสนุนนโยบาย(?:ผู้ว่าราชการกรุงเทพมหานคร|ผว\.?\s*กทม\.?)?\s*")
 _CODE_LINE = re.compile(r"^รหัสโครงการ[.\s]*[:：]?\s*")
 _BUDGET = re.compile(r"^งบประมาณ(?:ที่ได้รับ)?\s*[:：]?\s*(?P<amount>.+?)\s*บาท")
@@ -30,6 +31,7 @@ _OF_UNIT = re.compile(
 )
 # The words a unit's name starts with, largest first: a path is written largest first.
 _UNIT_RANKS = (("สำนักงานเขต", 0), ("สำนัก", 0), ("กอง", 1), ("ศูนย์", 1), ("ส่วน", 2), ("ฝ่าย", 3), ("กลุ่มงาน", 3))
+_RECENT = 4  # lines kept to quote around a missing name
 _TITLE_BLOCK = 4  # lines after the plan's title where its unit is written
 
 
@@ -43,15 +45,31 @@ class ProjectHeading:
     code: str | None = None
     policy: str | None = None
     budget: Decimal | None = None
+    # A label written alone ("ชื่อโครงการ") takes its value from the next line.
+    awaiting: str | None = None
+    # The last lines read, to show a person where a name was expected and not found.
+    recent: list[str] = field(default_factory=list)
 
     def read(self, line: int, raw: str, text: str) -> None:
+        if text:
+            self.recent = [*self.recent[-(_RECENT - 1) :], text]
         arabic = to_arabic_digits(text)  # same length: match on it, keep ``text``
+        awaiting, self.awaiting = self.awaiting, None
         if raw.lstrip().startswith(("**", "#")) or "ขั้นตอนการปฏิบัติงานของโครงการ" in text:
             self.kpi = self.name = self.name_line = self.code = self.policy = self.budget = None
         elif m := _KPI.match(arabic):
             self.kpi = text[m.end() :].strip() or None
+            self.awaiting = None if self.kpi else "kpi"
         elif m := _PROJECT.match(arabic):
             self.name, self.name_line = text[m.end() :].strip() or None, line
+            self.awaiting = None if self.name else "name"
+        elif awaiting == "kpi" and text:
+            self.kpi = text
+        elif awaiting == "name" and text:
+            self.name, self.name_line = text, line
+        elif self.name and self.name_line == line - 1 and text.startswith("(") and text.endswith(")"):
+            self.name = f"{self.name} {text}"  # "(ฝ่ายปกครอง)" wrapped onto a line of its own
+            self.name_line = line
         elif m := _CODE_LINE.match(arabic):
             found = _CODE.search(arabic)
             self.code = found.group(0) if found else (text[m.end() :].strip() or None)

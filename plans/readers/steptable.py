@@ -37,6 +37,7 @@ from decimal import Decimal
 from plans.fiscal import YearMonth, fiscal_months
 from plans.model import ParsedProject, PlanStep, Problem, ProblemLevel
 from plans.readers.heading import ProjectHeading, document_unit
+from plans.readers.layouts import is_step_header, normalise
 from plans.readers.stepcells import (
     Marks,
     MonthColumns,
@@ -72,6 +73,7 @@ def parse_items(
     items: list[Item], *, fiscal_year: int | None = None, unit: str | None = None
 ) -> list[ParsedProject]:
     """Every step table among rows and lines (from copied text, or read from a .docx)."""
+    items = normalise(items)
     if unit is None:  # the document's own unit, unless the importer names one
         before = [clean(it.text) for it in _before_first_table(items) if isinstance(it, TextLine)]
         unit = document_unit([line for line in before if line])
@@ -104,9 +106,7 @@ def _squeeze(text: str) -> str:
     return "".join(clean(text).split())
 
 
-def _is_header(row: Row) -> bool:
-    cells = [_squeeze(c) for c in row.cells]
-    return any(c.startswith("ขั้นตอน") for c in cells) and any("เนื้องาน" in c for c in cells)
+_is_header = is_step_header
 
 
 def _column(header: Row, *words: str) -> int | None:
@@ -244,6 +244,7 @@ def _build(
         budget=ctx.budget, responsible=responsible, steps=steps,
         declared_cumulative=cumulative, declared_total=total, problems=problems,
         source_line=ctx.name_line or header.line, declared_total_cumulative=total_cum,
+        context=tuple(ctx.recent[-3:]),
     )  # fmt: skip
 
 

@@ -89,9 +89,10 @@ def from_items(items: Sequence[Item], *, marks: str = "text") -> bytes:
             i += 1
         width = max(len(r.cells) for r in rows)
         table = document.add_table(rows=len(rows), cols=width)
-        for r, row in enumerate(rows):
+        for docx_row, row in zip(table.rows, rows, strict=True):
+            docx_cells = docx_row.cells  # once per row: table.cell(r, c) walks the whole table
             for c, text in enumerate(row.cells):
-                cell = table.cell(r, c)
+                cell = docx_cells[c]
                 if marks == "shading" and c >= 3 and MARK_ONLY.match(text) and clean(text) not in ("", "-"):
                     shade(cell)
                     continue
