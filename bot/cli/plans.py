@@ -46,8 +46,12 @@ def add_commands(sub: Any) -> None:
     imp.add_argument("--by", default=None, help="who imports (default: the OS user)")
     imp.set_defaults(func=run_import)
 
-    template = sub.add_parser("template", help="write the plan spreadsheet template (.xlsx)")
+    template = sub.add_parser(
+        "template", help="write the plan spreadsheet template (.xlsx), empty or with a unit's stored plan"
+    )
     template.add_argument("file", type=Path, nargs="?", default=Path("plan.xlsx"))
+    template.add_argument("--from-unit", metavar="UNIT", help="fill it with this unit's stored projects")
+    template.add_argument("--fy", type=_fiscal_year, help="with --from-unit: only this fiscal year (BE)")
     template.set_defaults(func=run_template)
 
     export = sub.add_parser("export", help="a project's progress reports in the official form (text)")
@@ -202,9 +206,24 @@ def _summary(result: Any) -> str:
 
 def run_template(args: argparse.Namespace) -> int:
     from plans.readers.template import write_template
+    from storage.plans import list_projects, stored_plan
 
-    write_template(args.file)
-    print(f"เขียนแบบฟอร์มแผนไว้ที่ {args.file} / wrote the plan template to {args.file}")
+    if not args.from_unit:
+        write_template(args.file)
+        print(f"เขียนแบบฟอร์มแผนไว้ที่ {args.file} / wrote the plan template to {args.file}")
+        return 0
+    engine, sessions = open_database()
+    with sessions() as session:
+        plans = [stored_plan(p) for p in list_projects(session, unit=args.from_unit, fiscal_year=args.fy)]
+    engine.dispose()
+    if not plans:
+        print(_nothing_found(argparse.Namespace(unit=args.from_unit, fy=args.fy)), file=sys.stderr)
+        return 1
+    write_template(args.file, plans)
+    steps = sum(len(p.steps) for p in plans)
+    print(f"เขียนแผน {len(plans)} โครงการ ({steps} ขั้นตอน) ไว้ที่ {args.file} เติมเดือน งบประมาณ หรือรหัสที่ขาด "
+          f"แล้วนำเข้าอีกครั้งด้วย `kaona import {args.file}` / wrote {len(plans)} projects to {args.file}: "
+          "fill in what is missing, then import it again")
     return 0
 
 

@@ -41,6 +41,35 @@ _NS = {
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
     "v": "urn:schemas-microsoft-com:vml",
 }
+_WP, _A = _NS["wp"], _NS["a"]
+
+
+def _q(path: str) -> str:
+    """``"w:tcPr/w:shd"`` in Clark notation: lxml looks those up directly, without
+    compiling a path against a namespace map on every call."""
+    def clark(part: str) -> str:
+        prefix, colon, name = part.partition(":")
+        return f"{{{_NS[prefix]}}}{name}" if colon else part
+
+    return "/".join(clark(part) for part in path.split("/"))
+
+
+_Q = {path: _q(path) for path in (
+    ".//a:prstGeom",
+    "w:body",
+    "w:gridSpan",
+    "w:p",
+    "w:shd",
+    "w:tbl",
+    "w:tc",
+    "w:tcPr",
+    "w:tcW",
+    "w:tr",
+    "w:vMerge",
+    "wp:extent",
+    "wp:positionH/wp:posOffset",
+)}
+_MAX_XML_BYTES = 200 * 10**6
 _EMU_PER_TWIP = 635
 _EMU_PER_PT = 12700
 _LINE_SHAPES = re.compile(r"line|Connector|Arrow|arrow", re.I)
@@ -67,28 +96,18 @@ def parse_docx(data: bytes, *, fiscal_year: int | None = None, unit: str | None 
 
 def docx_items(data: bytes) -> list[Item]:
     """The document as the rows and lines the step-table reader takes."""
-    try:
-        import docx  # python-docx: heavy, only when a document arrives
-
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for a broken file
-        raise PlanFileError(
-            "เปิดไฟล์ Word นี้ไม่ได้ ไฟล์อาจเสียหายหรือไม่ใช่ไฟล์ .docx กรุณาบันทึกเป็น .docx แล้วลองใหม่",
-            f"This Word file cannot be opened ({exc.__class__.__name__}); save it as .docx and try again.",
-        ) from exc
     items: list[Item] = []
     number = 0
     previous_header: tuple[str, ...] | None = None
     text_since_table = False
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
+    for block in _body_blocks(data):
+        if block.tag == _Q["w:p"]:
             text = _paragraph_text(block)
             if clean(text):
                 number += 1
                 items.append(TextLine(number, text))
                 text_since_table = True
-        elif tag == "tbl":
+        elif block.tag == _Q["w:tbl"]:
             rows = list(_table_rows(block))
             if previous_header and not text_since_table:
                 rows = _without_repeated_header(rows, previous_header)
@@ -99,6 +118,56 @@ def docx_items(data: bytes) -> list[Item]:
             previous_header = header or previous_header
             text_since_table = False
     return items
+
+
+def _body_blocks(data: bytes) -> Iterator[Any]:
+    """The paragraphs and tables of the document body, one at a time, each freed once read.
+
+    The main part is streamed with lxml rather than loaded with python-docx: its object model
+    has no shading, shapes or merge continuations (the raw XML is walked for those anyway), and
+    holding the whole tree costs ~0.5 GB for a plan of 1,000 projects."""
+    from lxml import etree
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        info = archive.getinfo(_main_part(archive))
+        if info.file_size > _MAX_XML_BYTES:
+            raise PlanFileError(
+                "เอกสาร Word นี้ใหญ่เกินกว่าที่ระบบอ่านได้ กรุณาแยกเป็นหลายไฟล์",
+                f"This Word document is too large to read (over {_MAX_XML_BYTES // 10**6} MB of text).",
+            )
+        stream = archive.open(info)
+        body = None
+        for event, element in etree.iterparse(stream, events=("start", "end"), resolve_entities=False,
+                                              huge_tree=True, no_network=True):  # fmt: skip
+            if event == "start":
+                if element.tag == _Q["w:body"]:
+                    body = element
+                continue
+            if body is not None and element.getparent() is body:
+                yield element
+                element.clear()
+                while element.getprevious() is not None:  # what was read is dropped
+                    del body[0]
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, OSError, ValueError) as exc:
+        raise PlanFileError(
+            "เปิดไฟล์ Word นี้ไม่ได้ ไฟล์อาจเสียหายหรือไม่ใช่ไฟล์ .docx กรุณาบันทึกเป็น .docx แล้วลองใหม่",
+            f"This Word file cannot be opened ({exc.__class__.__name__}); save it as .docx and try again.",
+        ) from exc
+
+
+def _main_part(archive: zipfile.ZipFile) -> str:
+    """The document part the package's relationships name (word/document.xml, usually)."""
+    from lxml import etree
+
+    try:
+        rels = etree.fromstring(archive.read("_rels/.rels"), etree.XMLParser(resolve_entities=False))
+    except KeyError:
+        return "word/document.xml"
+    for rel in rels:
+        if str(rel.get("Type", "")).endswith("/officeDocument"):
+            return str(rel.get("Target", "word/document.xml")).lstrip("/")
+    return "word/document.xml"
 
 
 def _looks_like_header(cells: tuple[str, ...]) -> bool:
@@ -128,8 +197,8 @@ class _Cell:
 
 
 def _table_rows(table: Any) -> Iterator[tuple[str, ...]]:
-    for tr in table.findall("w:tr", _NS):
-        cells = [_cell(tc) for tc in tr.findall("w:tc", _NS)]
+    for tr in table.findall(_Q["w:tr"]):
+        cells = [_cell(tc) for tc in tr.findall(_Q["w:tc"])]
         marks = _drawn_marks(tr, cells)
         out: list[str] = []
         for index, cell in enumerate(cells):
@@ -142,20 +211,20 @@ def _table_rows(table: Any) -> Iterator[tuple[str, ...]]:
 
 
 def _cell(tc: Any) -> _Cell:
-    props = tc.find("w:tcPr", _NS)
+    props = tc.find(_Q["w:tcPr"])
     span, width, continued, shaded = 1, 0, False, False
     if props is not None:
-        if (grid := props.find("w:gridSpan", _NS)) is not None:
+        if (grid := props.find(_Q["w:gridSpan"])) is not None:
             span = max(1, int(grid.get(f"{{{_W}}}val", "1")))
-        if (w := props.find("w:tcW", _NS)) is not None and w.get(f"{{{_W}}}type", "dxa") == "dxa":
+        if (w := props.find(_Q["w:tcW"])) is not None and w.get(f"{{{_W}}}type", "dxa") == "dxa":
             width = int(float(w.get(f"{{{_W}}}w", "0")))
-        if (merge := props.find("w:vMerge", _NS)) is not None:
+        if (merge := props.find(_Q["w:vMerge"])) is not None:
             continued = merge.get(f"{{{_W}}}val", "continue") != "restart"
-        if (shd := props.find("w:shd", _NS)) is not None:
+        if (shd := props.find(_Q["w:shd"])) is not None:
             shaded = shd.get(f"{{{_W}}}fill", "") not in _NO_FILL or shd.get(f"{{{_W}}}val", "") == "solid"
     if continued:
         return _Cell("", span, width)
-    text = "\n".join(_paragraph_text(p) for p in tc.findall("w:p", _NS)).strip("\n")
+    text = "\n".join(_paragraph_text(p) for p in tc.findall(_Q["w:p"])).strip("\n")
     if shaded and not clean(text):
         text = SHADED
     return _Cell(text, span, width)
@@ -183,7 +252,7 @@ def _drawn_marks(tr: Any, cells: list[_Cell]) -> set[int]:
         edges.append((x, x + cell.width * _EMU_PER_TWIP))
         x += cell.width * _EMU_PER_TWIP
     covered: set[int] = set()
-    for index, tc in enumerate(tr.findall("w:tc", _NS)):
+    for index, tc in enumerate(tr.findall(_Q["w:tc"])):
         for left, width in _shapes_in(tc):
             start = edges[index][0] + left
             end = start + max(width, 1)
@@ -196,12 +265,12 @@ def _drawn_marks(tr: Any, cells: list[_Cell]) -> set[int]:
 def _shapes_in(tc: Any) -> Iterator[tuple[int, int]]:
     """(offset from the cell's left edge, width) in EMU of each line or arrow anchored in the cell."""
     for drawing in tc.iter(f"{{{_NS['wp']}}}anchor", f"{{{_NS['wp']}}}inline"):
-        geometry = drawing.find(".//a:prstGeom", _NS)
+        geometry = drawing.find(_Q[".//a:prstGeom"])
         if geometry is None or not _LINE_SHAPES.search(geometry.get("prst", "")):
             continue
-        extent = drawing.find("wp:extent", _NS)
+        extent = drawing.find(_Q["wp:extent"])
         width = int(extent.get("cx", "0")) if extent is not None else 0
-        offset = drawing.find("wp:positionH/wp:posOffset", _NS)
+        offset = drawing.find(_Q["wp:positionH/wp:posOffset"])
         yield (int(offset.text) if offset is not None and offset.text else 0), width
     for shape in tc.iter(f"{{{_NS['v']}}}line", f"{{{_NS['v']}}}shape"):
         if shape.tag.endswith("}line"):

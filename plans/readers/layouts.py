@@ -99,3 +99,14 @@ def _merge_columns(row: Row, col: int) -> Row:
     else:
         merged = "\n".join(part for part in (number, title) if clean(part))
     return Row(row.line, (*row.cells[:col], merged, *row.cells[col + 2 :]))
+
+
+def has_month_columns(items: list[Item], start: int) -> bool:
+    """The table starting at ``start`` (not a step table) has a row of month columns in
+    its first three rows: a table of measures or budgets laid out like a step plan."""
+    for item in items[start : start + _HEADER_ROWS]:
+        if not isinstance(item, Row):
+            return False
+        if len(month_cells(item)) >= 6:
+            return True
+    return False

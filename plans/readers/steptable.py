@@ -37,7 +37,7 @@ from decimal import Decimal
 from plans.fiscal import YearMonth, fiscal_months
 from plans.model import ParsedProject, PlanStep, Problem, ProblemLevel
 from plans.readers.heading import ProjectHeading, document_unit
-from plans.readers.layouts import is_step_header, normalise
+from plans.readers.layouts import has_month_columns, is_step_header, normalise
 from plans.readers.stepcells import (
     Marks,
     MonthColumns,
@@ -87,12 +87,35 @@ def parse_items(
             projects.append(_build(table, context, fiscal_year, unit))
             context = context.next_table()
             continue
+        if isinstance(item, Row) and context.name and has_month_columns(items, i):
+            projects.append(_not_a_step_table(item, context, unit))
+            context = context.next_table()
         if isinstance(item, TextLine):
             context.read(item.line, item.text, clean(item.text))
         else:
             context.read(item.line, item.cells[0], item.text)
         i += 1
     return projects
+
+
+def _not_a_step_table(header: Row, ctx: ProjectHeading, unit: str | None) -> ParsedProject:
+    """A project named above a table with months that is not a step plan (measures, a
+    budget): rejected, saying why, rather than silently left out."""
+    name, code, responsible = ctx.split_name()
+    quoted = " | ".join(clean(c) for c in header.cells if clean(c))[:120]
+    problem = _problem(
+        "error", "not_a_step_table",
+        f"ตารางใต้ชื่อโครงการนี้ไม่ใช่ตารางขั้นตอนการปฏิบัติงาน (หัวตาราง “{quoted}”) จึงไม่นำเข้า "
+        "ตารางขั้นตอนต้องมีคอลัมน์ “ขั้นตอนการปฏิบัติงาน” และ “เนื้องานรายขั้นตอน (ร้อยละ)”",
+        f"The table below this project is not a step table (its header: “{quoted}”), so it was not "
+        "imported; a step table has the columns of the steps and their weights (percent).",
+        header.line, "project",
+    )  # fmt: skip
+    return ParsedProject(
+        name=name, code=code, kpi=ctx.kpi, policy=ctx.policy, unit=unit, fiscal_year=None,
+        budget=ctx.budget, responsible=responsible, steps=[], declared_cumulative=[],
+        declared_total=None, problems=[problem], source_line=ctx.name_line or header.line,
+    )  # fmt: skip
 
 
 def _before_first_table(items: list[Item]) -> list[Item]:

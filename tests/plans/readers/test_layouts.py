@@ -151,3 +151,21 @@ def test_an_unnamed_project_quotes_the_lines_where_the_name_was_expected(as_: st
     [problem] = [p for p in project.errors if p.code == "missing_project_name"]
     assert "“โครงการพัฒนาระบบงานที่ลืมใส่ป้ายชื่อ”" in problem.message_th
     assert "โครงการพัฒนาระบบงานที่ลืมใส่ป้ายชื่อ" in problem.message_en
+
+
+@pytest.mark.parametrize("as_", ["text", "docx"])
+def test_a_budget_table_laid_out_like_a_plan_is_rejected_as_not_a_step_table(as_: str) -> None:
+    budget = table(
+        "ชื่อโครงการ โครงการจัดซื้อครุภัณฑ์สำนักงาน (ฝ่ายการคลัง)",
+        "รายการ\tงบประมาณ (บาท)\tระยะเวลาเบิกจ่าย",
+        f"\t\t{MONTHS}",
+        "1. เครื่องคอมพิวเตอร์\t250,000\t←\t→",
+        "2. เครื่องพิมพ์\t50,000\t\t\t←→",
+    )
+    text = budget + FIXTURES["label and value on one line"]
+    rejected, project = read(text, as_)
+    assert rejected.name == "โครงการจัดซื้อครุภัณฑ์สำนักงาน (ฝ่ายการคลัง)" and rejected.steps == []
+    assert "not_a_step_table" in {p.code for p in rejected.errors}
+    [problem] = [p for p in rejected.errors if p.code == "not_a_step_table"]
+    assert "งบประมาณ (บาท)" in problem.message_th
+    assert project.name == "โครงการพัฒนาระบบงาน (ฝ่ายปกครอง)" and project.errors == []
