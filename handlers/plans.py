@@ -1,5 +1,5 @@
-"""Use case: import a unit's action plan (a step-table text or the spreadsheet
-template), validate every project, and store the valid ones in one transaction."""
+"""Use case: import a unit's action plan (its Word document, a step-table text or the
+spreadsheet template), validate every project, and store the valid ones in one transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from plans.model import ParsedProject, PlanFileError, Problem
+from plans.readers.docx import is_docx, parse_docx
 from plans.readers.spreadsheet import parse_spreadsheet
 from plans.readers.steptable import parse_step_tables
 from plans.validate import validate
@@ -22,7 +23,7 @@ SPREADSHEET_TYPES = {".xlsx", ".xlsm", ".xls", ".csv", ".tsv"}
 @dataclass(frozen=True)
 class ProjectResult:
     project: ParsedProject
-    status: str  # imported | updated | rejected
+    status: str  # imported | updated | unchanged | rejected
     unit: str | None
     problems: list[Problem]
 
@@ -42,7 +43,20 @@ def read_plan(data: bytes, filename: str, *, fiscal_year: int | None = None, uni
     """Parse a plan file; PlanFileError (naming row and column where it can) when it
     cannot be read at all."""
     suffix = Path(filename).suffix.lower()
-    if suffix in SPREADSHEET_TYPES or data.startswith(b"PK\x03\x04"):
+    if is_docx(data):
+        projects = parse_docx(data, fiscal_year=fiscal_year, unit=unit)
+        if not projects:
+            raise PlanFileError(
+                "ไม่พบตารางขั้นตอนการปฏิบัติงานในเอกสาร Word นี้ (ต้องมีตารางที่มีหัว “ขั้นตอนการปฏิบัติงาน… / "
+                "เนื้องาน… (ร้อยละ) / ระยะเวลาดำเนินการ”)",
+                "No step table was found in this Word document.",
+            )
+    elif suffix == ".doc":
+        raise PlanFileError(
+            "ไฟล์นี้เป็น Word รุ่นเก่า (.doc) กรุณาเปิดแล้วบันทึกเป็น .docx แล้วลองใหม่",
+            "This is an old Word file (.doc); open it and save it as .docx, then try again.",
+        )
+    elif suffix in SPREADSHEET_TYPES or data.startswith(b"PK\x03\x04"):
         projects = parse_spreadsheet(data, filename)
     else:
         projects = parse_step_tables(decode_text(data), fiscal_year=fiscal_year, unit=unit)
@@ -146,8 +160,10 @@ def _import_one(
             Problem(
                 "error",
                 "missing_unit",
-                "ไม่ทราบหน่วยงานของโครงการนี้ กรุณาระบุด้วย --unit เช่น --unit \"สำนักงานเขตบางซื่อ\"",
-                'The unit of this project is unknown; give it with --unit, e.g. --unit "District Office".',
+                "เอกสารไม่ได้ระบุหน่วยงานเจ้าของแผน (ใต้ชื่อแผน “แผนปฏิบัติราชการประจำปี …”) "
+                "กรุณาระบุด้วย --unit เช่น --unit \"สำนักงานเขตบางซื่อ\"",
+                "The document does not name the unit the plan belongs to (below its title); "
+                'give it with --unit, e.g. --unit "District Office".',
             )
         )
     if any(p.level == "error" for p in problems) or checked.fiscal_year is None or not unit_name:

@@ -68,6 +68,8 @@ class ParsedProject:
     problems: list[Problem]
     source_line: int
     declared_total_cumulative: Decimal | None = None
+    # The lines just above the table, to show where a name was expected when none was found.
+    context: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[Problem]:

@@ -86,10 +86,14 @@ def _check(project: ParsedProject, earlier: list[Problem]) -> list[Problem]:
     out: list[Problem] = []
     steps = project.steps
     if not project.name.strip():
+        quoted = " / ".join(f"“{line[:60]}”" for line in project.context)
         out.append(_p(
             "error", "missing_project_name",
-            "ไม่พบชื่อโครงการ กรุณาระบุชื่อโครงการ",
-            "The project has no name; please give one.", project.source_line, "project",
+            "ไม่พบชื่อโครงการ กรุณาระบุชื่อโครงการ (บรรทัด “ชื่อโครงการ …” ก่อนตาราง)"
+            + (f" ข้อความก่อนตารางคือ {quoted}" if quoted else ""),
+            "The project has no name; please give one (a line “ชื่อโครงการ …” before the table)"
+            + (f"; the lines before the table: {quoted}" if quoted else "."),
+            project.source_line, "project",
         ))  # fmt: skip
     if not steps:
         out.append(_p(

@@ -21,7 +21,7 @@ UNIT_SEPARATOR = "/"
 
 @dataclass(frozen=True)
 class SaveOutcome:
-    status: str  # imported | updated | rejected
+    status: str  # imported | updated | unchanged | rejected
     project: Project | None
     problems: list[Problem]
 
@@ -119,9 +119,11 @@ def save_project(
         session.flush()
         _add_steps(session, project, parsed.steps)
         return SaveOutcome("imported", project, list(parsed.problems))
-    if _step_rows(existing.steps) != _step_rows_parsed(parsed.steps):
+    steps_changed = _step_rows(existing.steps) != _step_rows_parsed(parsed.steps)
+    before = _fields(existing)
+    if steps_changed:
         reports = report_count(session, existing.id)
-        if reports and not force:
+        if reports and not force and not _only_months_added(existing.steps, parsed.steps):
             refused = Problem(
                 "error",
                 "steps_locked_by_reports",
@@ -134,10 +136,23 @@ def save_project(
         existing.plan_version += 1
         session.flush()
         _add_steps(session, existing, parsed.steps)
+    updated_at = existing.updated_at
     _fill(existing, parsed, kpi, warnings, import_record, now)
+    if not steps_changed and _fields(existing) == before:
+        existing.updated_at = updated_at  # the same plan again: nothing to call an update
+        session.flush()
+        return SaveOutcome("unchanged", existing, list(parsed.problems))
     session.flush()
     session.expire(existing, ["steps"])
     return SaveOutcome("updated", existing, list(parsed.problems))
+
+
+def _fields(project: Project) -> tuple[object, ...]:
+    """What an import can change on a project besides its steps."""
+    return (
+        project.code, project.name, project.kpi_id, project.policy, project.budget,
+        project.responsible, project.warnings, project.starts_on, project.ends_on,
+    )  # fmt: skip
 
 
 def _fill(
@@ -176,6 +191,15 @@ def _add_steps(session: Session, project: Project, steps: Sequence[PlanStep]) ->
     session.flush()
 
 
+def _only_months_added(old: Sequence[Step], new: Sequence[PlanStep]) -> bool:
+    """The same steps, with months now where there were none: filling in what the plan
+    document lacked is no change to what the reports were made against."""
+    before, after = _step_rows(old), _step_rows_parsed(new)
+    return len(before) == len(after) and all(
+        b[:3] == a[:3] and (b[3:] == a[3:] or b[3:] == (None, None)) for b, a in zip(before, after, strict=True)
+    )
+
+
 def _step_rows(steps: Iterable[Step]) -> list[tuple[str, str, Decimal, str | None, str | None]]:
     return [(s.no, s.title, Decimal(s.weight), s.first_month, s.last_month) for s in steps]
 
@@ -205,8 +229,21 @@ def plan_steps(steps: Iterable[Step]) -> list[PlanStep]:
     return out
 
 
+def stored_plan(project: Project) -> ParsedProject:
+    """A stored project as the plan it was imported from (its current steps), for writing it
+    back into the spreadsheet template."""
+    return ParsedProject(
+        name=project.name, code=project.code, kpi=project.kpi.name if project.kpi else None,
+        policy=project.policy, unit=project.unit.path, fiscal_year=project.fiscal_year,
+        budget=project.budget, responsible=project.responsible, steps=plan_steps(project.steps),
+        declared_cumulative=[], declared_total=None, problems=[], source_line=0,
+    )  # fmt: skip
+
+
 def list_projects(session: Session, *, unit: str | None = None, fiscal_year: int | None = None) -> list[Project]:
-    query = select(Project).options(selectinload(Project.steps), selectinload(Project.unit))
+    query = select(Project).options(
+        selectinload(Project.steps), selectinload(Project.unit), selectinload(Project.kpi)
+    )
     if fiscal_year is not None:
         query = query.where(Project.fiscal_year == fiscal_year)
     if unit is not None:

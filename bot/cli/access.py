@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.cli.common import open_database, resolve_project
 from bot.settings import Settings
-from plans.errors import KaonaError
+from plans.errors import ConfigError, KaonaError, LineApiError
 from storage import access
 from storage.access_models import ChatGroup, GroupMember, GroupProject
 from storage.plan_models import Project, Unit
 from storage.plans import find_unit
 
 DURATION = re.compile(r"^(\d+)\s*([dhm])$")
+LIFETIME_UNITS = ((1440, "วัน", "day"), (60, "ชั่วโมง", "hour"), (1, "นาที", "minute"))
 
 
 def add_commands(sub: Any) -> None:
@@ -66,6 +68,14 @@ def _duration(text: str) -> timedelta:
     return delta
 
 
+def _spoken(delta: timedelta) -> tuple[str, str]:
+    """A code's lifetime as people say it: ("7 วัน", "7 days"), ("12 ชั่วโมง", "12 hours")."""
+    minutes = int(delta.total_seconds() // 60)
+    size, th, en = next(unit for unit in LIFETIME_UNITS if minutes % unit[0] == 0)
+    n = minutes // size
+    return f"{n} {th}", f"{n} {en}{'s' if n != 1 else ''}"
+
+
 def run_invite(args: argparse.Namespace) -> int:
     engine, sessions = open_database()
     with sessions() as session, session.begin():
@@ -89,7 +99,8 @@ def run_invite(args: argparse.Namespace) -> int:
             what, how = ", ".join(f"#{p.id} {p.name}" for p in projects), f"ผูกโครงการ {code}"
             where = "พิมพ์ในกลุ่ม LINE ที่ต้องการผูก / type it in the LINE group to bind"
     engine.dispose()
-    print(f"รหัส / code: {code}\nสำหรับ / for: {what}\nใช้ได้ครั้งเดียว ภายใน / single use, expires in: {args.expires}")
+    th, en = _spoken(args.expires)
+    print(f"รหัส / code: {code}\nสำหรับ / for: {what}\nใช้ได้ครั้งเดียว ภายใน {th} / single use, expires in {en}")
     print(f"{where}:\n    {how}")
     return 0
 
@@ -141,21 +152,49 @@ def run_coordinators(args: argparse.Namespace) -> int:
 
 def run_groups(args: argparse.Namespace) -> int:
     engine, sessions = open_database()
-    with sessions() as session:
+    with sessions() as session, session.begin():
         groups = list(session.scalars(select(ChatGroup).order_by(ChatGroup.joined_at)))
+        _fill_group_names(groups)
+        counted = session.execute(select(GroupMember.group_id, func.count()).group_by(GroupMember.group_id))
+        members = {group_id: count for group_id, count in counted}
+        bound: dict[str, list[Project]] = {}
+        rows = session.execute(
+            select(GroupProject.group_id, Project).join(Project, Project.id == GroupProject.project_id)
+            .order_by(Project.id)
+        )  # fmt: skip
+        for group_id, project in rows:
+            bound.setdefault(group_id, []).append(project)
         for group in groups:
-            members = len(list(session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.group_id))))
             state = "" if group.active else "  (บอตออกจากกลุ่มแล้ว / the bot has left)"
-            print(f"{group.group_id}\t{group.name or '-'}\t{members} คน{state}")
-            bound = session.scalars(select(GroupProject.project_id).where(GroupProject.group_id == group.group_id))
-            for project_id in bound:
-                project = session.get(Project, project_id)
-                assert project is not None
+            print(f"{group.group_id}\t{group.name or '-'}\t{members.get(group.group_id, 0)} คน{state}")
+            for project in bound.get(group.group_id, []):
                 print(f"    #{project.id} {project.name}")
         if not groups:
             print("ก้าวหน้ายังไม่อยู่ในกลุ่มใด / the bot is in no group yet")
     engine.dispose()
     return 0
+
+
+def _fill_group_names(groups: list[ChatGroup]) -> None:
+    """Ask LINE for the names of the groups the bot is in and has no name for (kept for next time)."""
+    from bot.gateway import LineGateway
+
+    missing = [g for g in groups if g.active and not g.name]
+    if not missing:
+        return
+    try:
+        gateway = LineGateway(Settings.from_env())
+    except ConfigError as exc:
+        print(f"(ไม่ได้ถามชื่อกลุ่มจาก LINE / group names not fetched: {exc})", file=sys.stderr)
+        return
+    try:
+        for group in missing:
+            try:
+                group.name = gateway.group_name(group.group_id)[:200] or None
+            except LineApiError as exc:
+                print(f"(ชื่อกลุ่ม {group.group_id} / group name not fetched: {exc})", file=sys.stderr)
+    finally:
+        gateway.close()
 
 
 def run_richmenu(args: argparse.Namespace) -> int:

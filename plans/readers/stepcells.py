@@ -30,6 +30,7 @@ _STEP_NO = re.compile(
 _STEP_WORD = re.compile(r"^ขั้นตอนที่\s*[0-9]")
 _SUB_ITEM = re.compile(r"^\s*[-–•○▪*]\s*")
 _YEAR_IN_CELL = re.compile(r"(?:พ\.?\s*ศ\.?\s*)?([0-9]{4}|[0-9]{2})\b")
+_YEARS_ONLY = re.compile(r"^(?:[0-9]{2}|[0-9]{4})(?:\s*[/\-–]\s*(?:[0-9]{2}|[0-9]{4}))?$")  # "2566", "2562 / 2563"
 _MONTH_CELL = re.compile(r"^(?P<month>[^\d]+?)\s*(?P<year>[0-9]{2,4})?$")
 _CLOSING_ONLY = re.compile(r"^[-–—.]*[→⟶>]$")
 _HYPHEN_WRAP = re.compile(r"(?<=[\u0e01-\u0e4e])- (?=[\u0e01-\u0e4e])")
@@ -100,7 +101,7 @@ def year_cells(row: Row) -> list[int]:
     years: list[int] = []
     for cell in row.cells:
         text = to_arabic_digits(clean(cell))
-        if not text or ("พ" not in text and not text.isdigit()):
+        if not text or ("พ" not in text and not _YEARS_ONLY.match(text)):
             continue
         for found in _YEAR_IN_CELL.findall(text):
             year = parse_be_year(found)

@@ -36,7 +36,8 @@ from decimal import Decimal
 
 from plans.fiscal import YearMonth, fiscal_months
 from plans.model import ParsedProject, PlanStep, Problem, ProblemLevel
-from plans.readers.heading import ProjectHeading
+from plans.readers.heading import ProjectHeading, document_unit
+from plans.readers.layouts import has_month_columns, is_step_header, normalise
 from plans.readers.stepcells import (
     Marks,
     MonthColumns,
@@ -65,7 +66,17 @@ def parse_step_tables(
     text: str, *, fiscal_year: int | None = None, unit: str | None = None
 ) -> list[ParsedProject]:
     """Every step table in ``text`` as a project, in document order."""
-    items = split_items(text)
+    return parse_items(split_items(text), fiscal_year=fiscal_year, unit=unit)
+
+
+def parse_items(
+    items: list[Item], *, fiscal_year: int | None = None, unit: str | None = None
+) -> list[ParsedProject]:
+    """Every step table among rows and lines (from copied text, or read from a .docx)."""
+    items = normalise(items)
+    if unit is None:  # the document's own unit, unless the importer names one
+        before = [clean(it.text) for it in _before_first_table(items) if isinstance(it, TextLine)]
+        unit = document_unit([line for line in before if line])
     context = ProjectHeading()
     projects: list[ParsedProject] = []
     i = 0
@@ -76,6 +87,9 @@ def parse_step_tables(
             projects.append(_build(table, context, fiscal_year, unit))
             context = context.next_table()
             continue
+        if isinstance(item, Row) and context.name and has_month_columns(items, i):
+            projects.append(_not_a_step_table(item, context, unit))
+            context = context.next_table()
         if isinstance(item, TextLine):
             context.read(item.line, item.text, clean(item.text))
         else:
@@ -84,13 +98,38 @@ def parse_step_tables(
     return projects
 
 
+def _not_a_step_table(header: Row, ctx: ProjectHeading, unit: str | None) -> ParsedProject:
+    """A project named above a table with months that is not a step plan (measures, a
+    budget): rejected, saying why, rather than silently left out."""
+    name, code, responsible = ctx.split_name()
+    quoted = " | ".join(clean(c) for c in header.cells if clean(c))[:120]
+    problem = _problem(
+        "error", "not_a_step_table",
+        f"ตารางใต้ชื่อโครงการนี้ไม่ใช่ตารางขั้นตอนการปฏิบัติงาน (หัวตาราง “{quoted}”) จึงไม่นำเข้า "
+        "ตารางขั้นตอนต้องมีคอลัมน์ “ขั้นตอนการปฏิบัติงาน” และ “เนื้องานรายขั้นตอน (ร้อยละ)”",
+        f"The table below this project is not a step table (its header: “{quoted}”), so it was not "
+        "imported; a step table has the columns of the steps and their weights (percent).",
+        header.line, "project",
+    )  # fmt: skip
+    return ParsedProject(
+        name=name, code=code, kpi=ctx.kpi, policy=ctx.policy, unit=unit, fiscal_year=None,
+        budget=ctx.budget, responsible=responsible, steps=[], declared_cumulative=[],
+        declared_total=None, problems=[problem], source_line=ctx.name_line or header.line,
+    )  # fmt: skip
+
+
+def _before_first_table(items: list[Item]) -> list[Item]:
+    for i, item in enumerate(items):
+        if isinstance(item, Row) and _is_header(item):
+            return items[:i]
+    return items
+
+
 def _squeeze(text: str) -> str:
     return "".join(clean(text).split())
 
 
-def _is_header(row: Row) -> bool:
-    cells = [_squeeze(c) for c in row.cells]
-    return any(c.startswith("ขั้นตอน") for c in cells) and any("เนื้องาน" in c for c in cells)
+_is_header = is_step_header
 
 
 def _column(header: Row, *words: str) -> int | None:
@@ -228,6 +267,7 @@ def _build(
         budget=ctx.budget, responsible=responsible, steps=steps,
         declared_cumulative=cumulative, declared_total=total, problems=problems,
         source_line=ctx.name_line or header.line, declared_total_cumulative=total_cum,
+        context=tuple(ctx.recent[-3:]),
     )  # fmt: skip
 
 

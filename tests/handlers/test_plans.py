@@ -75,7 +75,7 @@ def test_reimporting_updates_instead_of_duplicating(sessions) -> None:
         assert (training.starts_on, training.ends_on) == (date(2026, 10, 1), date(2027, 7, 31))
     projects, steps = count(sessions, Project), count(sessions, Step)
     again = import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
-    assert {p.status for p in again.projects} == {"updated"}
+    assert {p.status for p in again.projects} == {"unchanged"}
     assert (count(sessions, Project), count(sessions, Step)) == (projects, steps)
     assert count(sessions, PlanImport) == 2
 
@@ -129,7 +129,9 @@ def test_changing_steps_of_a_reported_project_needs_force_and_keeps_history(sess
 def test_unreported_projects_take_new_steps_without_force(sessions) -> None:
     import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
     result = import_plan(sessions, changed_sample(), "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
-    assert {p.status for p in result.projects} == {"updated"}
+    statuses = {p.project.code: p.status for p in result.projects}
+    assert statuses.pop("50310000-3105") == "updated"
+    assert set(statuses.values()) == {"unchanged"}
 
 
 def test_dry_run_stores_nothing(sessions) -> None:
@@ -139,10 +141,16 @@ def test_dry_run_stores_nothing(sessions) -> None:
 
 
 def test_a_project_without_a_unit_is_rejected_with_a_hint(sessions) -> None:
-    result = import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt")
+    # Seed 000 names only the responsible section of each project, not the unit of the plan.
+    result = import_plan(sessions, (FIXTURES / "seed_000.txt").read_bytes(), "seed_000.txt")
     assert {p.status for p in result.projects} == {"rejected"}
     assert all("--unit" in p.problems[-1].message_th for p in result.projects)
     assert count(sessions, Project) == 0
+
+
+def test_the_unit_the_document_names_is_used(sessions) -> None:
+    result = import_plan(sessions, SAMPLE.read_bytes(), "sample_plan.txt")
+    assert {(p.status, p.unit) for p in result.projects} == {("imported", "สำนักงานเขตตัวอย่าง")}
 
 
 @pytest.mark.parametrize(
@@ -168,3 +176,26 @@ def test_thai_windows_and_unicode_text_encodings_are_accepted(sessions, encoding
     data = SAMPLE.read_text(encoding="utf-8").encode(encoding, errors="replace")
     result = import_plan(sessions, data, "sample_plan.txt", unit="สำนักงานเขตตัวอย่าง")
     assert len(result.projects) == 3 and result.rejected == 0
+
+
+def test_a_word_document_imports_with_its_months(sessions) -> None:
+    from tests.plans.readers.docx_fixtures import Step, plan_document
+
+    data = plan_document(
+        [Step("1", "เตรียมการ", "40", (0, 1)), Step("2", "ดำเนินการ", "60", (2, 3, 4))], marking="shape"
+    )
+    result = import_plan(sessions, data, "แผน 2566.docx")
+    [project] = result.projects
+    assert (project.status, project.unit) == ("imported", "สำนักงานเขตทดสอบ"), project.problems
+    with sessions() as session:
+        [stored] = list_projects(session)
+        assert [(s.first_month, s.last_month) for s in stored.steps] == [
+            ("2022-10", "2022-11"),
+            ("2022-12", "2023-02"),
+        ]
+
+
+def test_an_old_word_file_asks_for_docx(sessions) -> None:
+    with pytest.raises(PlanFileError) as caught:
+        import_plan(sessions, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "plan.doc")
+    assert ".docx" in caught.value.message_th

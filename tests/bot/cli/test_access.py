@@ -40,9 +40,10 @@ def bindings(url: str, group: str) -> set[int]:
 def test_invite_prints_a_six_digit_code_and_how_to_use_it(capsys) -> None:
     code, out = run(capsys, "invite", "--project", "50310000-3105", "--expires", "2d")
     assert code == 0
-    assert re.search(r"code: \d{6}", out) and "ผูกโครงการ " in out and "2 days" in out
-    code, out = run(capsys, "invite", "--coordinator", "--unit", "ฝ่ายปกครอง")
-    assert code == 0 and "ลงทะเบียน " in out
+    assert re.search(r"code: \d{6}", out) and "ผูกโครงการ " in out
+    assert "ภายใน 2 วัน / single use, expires in 2 days" in out and "0:00:00" not in out
+    code, out = run(capsys, "invite", "--coordinator", "--unit", "ฝ่ายปกครอง", "--expires", "1h")
+    assert code == 0 and "ลงทะเบียน " in out and "ภายใน 1 ชั่วโมง" in out and "in 1 hour\n" in out
     code, out = run(capsys, "invite", "--unit", "สำนักงานเขตตัวอย่าง")
     assert code == 0 and "ทุกโครงการของ สำนักงานเขตตัวอย่าง" in out
 
@@ -66,6 +67,38 @@ def test_bind_and_unbind_directly(capsys, database: str) -> None:
     assert len(bindings(database, "Cg1")) == 1
     assert run(capsys, "unbind", "--group", "Cg1")[0] == 0
     assert bindings(database, "Cg1") == set()
+
+
+def test_groups_shows_the_names_line_gives_and_keeps_them(capsys, line, monkeypatch) -> None:
+    line.world.add_group("Cnamed", "ฝ่ายปกครอง เขตตัวอย่าง", ["Ua", "Ub"])
+    run(capsys, "bind", "--group", "Cnamed", "--project", "#1")
+    run(capsys, "bind", "--group", "Cgone", "--project", "#2")  # a group LINE does not know
+    code, out = run(capsys, "groups")  # no LINE settings: names cannot be asked for
+    assert code == 0 and "Cnamed\t-\t" in out and "not fetched" in out
+    monkeypatch.setenv("LINE_API_BASE_URL", line.url)
+    monkeypatch.setenv("LINE_CHANNEL_SECRET", "s")
+    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", "local-token")
+    code, out = run(capsys, "groups")
+    assert code == 0 and "Cnamed\tฝ่ายปกครอง เขตตัวอย่าง\t" in out and "#1 " in out
+    assert "Cgone\t-\t" in out  # LINE answered 404 for it: said, not a crash
+    monkeypatch.delenv("LINE_CHANNEL_ACCESS_TOKEN")
+    code, out = run(capsys, "groups")
+    assert "Cnamed\tฝ่ายปกครอง เขตตัวอย่าง\t" in out  # kept from last time
+
+
+def test_groups_into_a_closed_pipe_stops_quietly(capsys, database: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    run(capsys, "bind", "--group", "Cpipe", "--project", "#1")
+    read, write = os.pipe()
+    os.close(read)  # like `kaona groups | head -0`: the reader is gone
+    env = {**os.environ, "DATABASE_URL": database}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "groups"], stdout=write, stderr=subprocess.PIPE,
+                          env=env, cwd=Path(__file__).parents[3], timeout=60, text=True)  # fmt: skip
+    os.close(write)
+    assert done.returncode == 141 and "Traceback" not in done.stderr, done.stderr
 
 
 def test_coordinators_list_and_remove(capsys, database: str) -> None:

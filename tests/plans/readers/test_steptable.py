@@ -17,6 +17,7 @@ import pytest
 
 from plans.fiscal import YearMonth
 from plans.model import ParsedProject
+from plans.readers.heading import document_unit
 from plans.readers.steptable import parse_step_tables
 from plans.validate import validate
 
@@ -676,3 +677,28 @@ def test_missing_project_name() -> None:
 )
 def test_text_without_step_tables(text: str) -> None:
     assert parse_step_tables(text) == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "unit"),
+    [
+        (["# แผนปฏิบัติการประจำปี พ.ศ. 2566", "กองงานผู้ตรวจราชการ", "ฝ่ายวิเคราะห์และประเมินผล", "## คำนำ"],
+         "กองงานผู้ตรวจราชการ/ฝ่ายวิเคราะห์และประเมินผล"),
+        (["แผนปฏิบัติราชการประจำปี พ.ศ. 2567", "ฝ่ายปกครอง", "สำนักงานเขตบางซื่อ"], "สำนักงานเขตบางซื่อ/ฝ่ายปกครอง"),
+        (["แผนปฏิบัติราชการประจำปีงบประมาณ พ.ศ. ๒๕๗๐ สำนักงานเขตตัวอย่าง"], "สำนักงานเขตตัวอย่าง"),
+        (["แผนปฏิบัติราชการประจำปี พ.ศ. 2566 ของสำนักงานเขตบางซื่อ"], "สำนักงานเขตบางซื่อ"),
+        (["แผนปฏิบัติราชการประจำปี พ.ศ. 2567", "คำนำ", "สำนักงานเขตบางซื่อ"], None),
+        (["ภารกิจยุทธศาสตร์ตามแผนปฏิบัติราชการกรุงเทพมหานคร ประจำปี พ.ศ. 2566"], None),
+        (["กองงานผู้ตรวจราชการ"], None),  # a unit's name with no plan title above it
+    ],
+)  # fmt: skip
+def test_the_unit_is_read_from_the_title_block(lines: list[str], unit: str | None) -> None:
+    assert document_unit(lines) == unit
+
+
+def test_seed_003_names_its_unit_and_the_importer_can_override_it() -> None:
+    text = (FIXTURES / "seed_003.txt").read_text(encoding="utf-8")
+    assert {p.unit for p in parse_step_tables(text)} == {"กองงานผู้ตรวจราชการ/ฝ่ายวิเคราะห์และประเมินผล"}
+    assert {p.unit for p in parse_step_tables(text, unit="สำนักปลัดกรุงเทพมหานคร")} == {"สำนักปลัดกรุงเทพมหานคร"}
+    seed_000 = (FIXTURES / "seed_000.txt").read_text(encoding="utf-8")
+    assert {p.unit for p in parse_step_tables(seed_000)} == {None}  # it names sections only
