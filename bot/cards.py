@@ -3,6 +3,7 @@ notifications and for clients that cannot show Flex."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -96,3 +97,64 @@ def _labelled(label: str, value: str) -> dict[str, Any]:
         "contents": [_text(label, size="sm", color=GREY), _text(value, size="sm", wrap=True)],
     }
 
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What a plan file would do if stored: for the card a coordinator confirms."""
+
+    file_name: str
+    unit: str
+    fiscal_years: list[int]
+    counts: dict[str, int]  # imported / updated / unchanged / rejected
+    problems: list[str]  # errors, "project: message"
+    warnings: int
+
+
+PREVIEW_PROBLEMS = 5
+
+
+def plan_preview_card(preview: PlanPreview, *, confirm: str, cancel: str, show_all: str,
+                      force: str | None) -> dict[str, Any]:  # fmt: skip
+    years = ", ".join(str(y) for y in preview.fiscal_years) or "ไม่ระบุ"
+    c = preview.counts
+    lines = [
+        f"ไฟล์: {preview.file_name}",
+        f"ปีงบประมาณ {years} · หน่วยงาน {preview.unit}",
+        f"โครงการใหม่ {c.get('imported', 0)} · ปรับปรุง {c.get('updated', 0)} · "
+        f"ไม่เปลี่ยนแปลง {c.get('unchanged', 0)} · ไม่นำเข้า {c.get('rejected', 0)}",
+    ]
+    shown = preview.problems[:PREVIEW_PROBLEMS]
+    more = len(preview.problems) - len(shown)
+    body: list[dict[str, Any]] = [_text(line, size="sm", wrap=True) for line in lines]
+    if shown:
+        body.append(_text("ปัญหาที่พบ", weight="bold", size="sm", color=RED, margin="md"))
+        body += [_text(clip(f"• {p}", 160), size="xs", wrap=True) for p in shown]
+    if more > 0:
+        body.append(_text(f"และอีก {more} ข้อ กด “ดูทั้งหมด”", size="xs", color=GREY))
+    if preview.warnings:
+        body.append(_text(f"คำเตือน {preview.warnings} ข้อ (ไม่ขัดขวางการนำเข้า)", size="xs", color=AMBER))
+    body.append(_text("ยังไม่ได้บันทึก กด “ยืนยัน” เพื่อนำเข้า หรือ “ยกเลิก”", size="xs", color=GREY, margin="md",
+                      wrap=True))  # fmt: skip
+    buttons = [_button("ยืนยัน", confirm, "primary"), _button("ยกเลิก", cancel, "secondary")]
+    if force:
+        buttons.insert(1, _button("ยืนยันแทนที่ขั้นตอน", force, "secondary"))
+    if preview.problems or preview.warnings:
+        buttons.append(_button("ดูทั้งหมด", show_all, "link"))
+    alt = "\n".join([*lines, *(f"• {p}" for p in shown), "กด ยืนยัน เพื่อนำเข้า หรือ ยกเลิก"])
+    return {
+        "type": "flex",
+        "altText": clip(f"ตรวจไฟล์แผนแล้ว (ยังไม่บันทึก)\n{alt}", ALT_LIMIT),
+        "contents": {
+            "type": "bubble",
+            "header": {"type": "box", "layout": "vertical", "backgroundColor": "#2F5BEA",
+                       "contents": [_text("ตรวจไฟล์แผนแล้ว (ยังไม่บันทึก)", weight="bold", color="#FFFFFF")]},
+            "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+            "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons},
+        },
+    }  # fmt: skip
+
+
+def _button(label: str, data: str, style: str) -> dict[str, Any]:
+    return {"type": "button", "style": style, "height": "sm",
+            "action": {"type": "postback", "label": label, "data": data, "displayText": label}}  # fmt: skip

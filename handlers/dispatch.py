@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from bot.events import IncomingEvent
 from bot.render import Choice, fit, text
 from flows.report import FREE_TEXT
-from handlers import binding, export, history, membership, queries, report
+from handlers import binding, export, history, membership, plan_upload, queries, report
 from handlers.basic import handle_not_understood
 from handlers.commands import (
     ATTACH,
@@ -76,7 +76,7 @@ def conversation(event: IncomingEvent, deps: Deps) -> Handler | None:
     """The handler for someone in the middle of a report, if they are. Everything they
     send goes to the report, except a command typed where no free text is expected:
     that command runs, and the report waits (or, for รายงาน, starts again)."""
-    if event.type not in ("message", "postback"):
+    if event.type not in ("message", "postback") or plan_upload.is_plan_button(event):
         return None
     draft = report.active_draft(event, deps)
     if draft is None:
@@ -102,6 +102,8 @@ ROUTES: tuple[tuple[Matcher, Handler], ...] = (
     (is_event("leave"), membership.handle_leave),
     (is_event("memberJoined"), membership.handle_member_joined),
     (is_event("memberLeft"), membership.handle_member_left),
+    (plan_upload.is_plan_button, plan_upload.handle_plan_button),
+    (plan_upload.is_plan_file, plan_upload.handle_plan_file),
     (HELP.matches, handle_help),
     (REPORT.matches, report.handle_report),
     (report.is_report_button, report.handle_report_button),

@@ -111,32 +111,46 @@ def import_plan(
     dry_run: bool = False,
     imported_by: str = "admin",
 ) -> ImportResult:
+    """Import a plan file in a transaction of its own (the command line)."""
+    with sessions() as session, session.begin():
+        return import_in(session, data, filename, unit=unit, fiscal_year=fiscal_year,
+                         equal_weights=equal_weights, force=force, dry_run=dry_run,
+                         imported_by=imported_by)  # fmt: skip
+
+
+def import_in(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    unit: str | None = None,
+    fiscal_year: int | None = None,
+    equal_weights: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    imported_by: str = "admin",
+) -> ImportResult:
+    """Import a plan file inside ``session``'s transaction (a chat's event): a dry run is
+    rolled back to a savepoint, so it stores nothing while the rest of the event commits."""
     parsed = read_plan(data, filename, fiscal_year=fiscal_year, unit=unit)
     result = ImportResult(source=filename, dry_run=dry_run)
-    with sessions() as session:
-        session.begin()
-        record = repo.start_import(session, source_file=filename, imported_by=imported_by)
-        cache: dict[tuple[int, int], dict[str, Project]] = {}
-        for project in parsed:
-            result.projects.append(
-                _import_one(session, project, unit, fiscal_year, equal_weights, force, record, cache)
-            )
-        record.summary = json.dumps(
-            [
-                {
-                    "name": r.project.name,
-                    "code": r.project.code,
-                    "status": r.status,
-                    "problems": [repo.problem_json(p) for p in r.problems],
-                }
-                for r in result.projects
-            ],
-            ensure_ascii=False,
-        )
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
+    savepoint = session.begin_nested()
+    record = repo.start_import(session, source_file=filename, imported_by=imported_by)
+    cache: dict[tuple[int, int], dict[str, Project]] = {}
+    for project in parsed:
+        result.projects.append(_import_one(session, project, unit, fiscal_year, equal_weights, force, record, cache))
+    record.summary = json.dumps(
+        [
+            {"name": r.project.name, "code": r.project.code, "status": r.status,
+             "problems": [repo.problem_json(p) for p in r.problems]}
+            for r in result.projects
+        ],
+        ensure_ascii=False,
+    )  # fmt: skip
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
     return result
 
 
