@@ -27,12 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from plans.model import ParsedProject, PlanFileError
-from plans.readers.stepcells import month_cells, parse_step_cell, year_cells
+from plans.readers.stepcells import DRAWN, SHADED, month_cells, parse_step_cell, year_cells
 from plans.readers.steptable import parse_items
 from plans.readers.textrows import Item, Row, TextLine, clean
-
-SHADED = "[แรเงา]"  # a month marked by shading the cell
-DRAWN = "[ลูกศร]"  # a month covered by a drawn line or arrow
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _NS = {

@@ -135,12 +135,19 @@ class MonthColumns:
         return self.positions[max(left)] if left else None
 
 
+# How a Word document marked a month, written into the cell by the .docx reader.
+SHADED = "[แรเงา]"  # the cell's background is filled
+DRAWN = "[ลูกศร]"  # a line or arrow is drawn over the cell
+HOW_READ = {SHADED: "จากการแรเงาช่อง", DRAWN: "จากลูกศรหรือเส้นที่วาดไว้"}
+
+
 @dataclass(frozen=True, slots=True)
 class Marks:
     first: int | None  # fiscal position 0..11
     last: int | None
     starts_past_last_column: bool  # the first mark sat right of the "ก.ย." column
     closing_only: bool  # the first mark is a lone closing arrow "→"
+    how: str = ""  # how the first mark was read, said in Thai ("" for a written mark)
 
 
 def read_marks(row: Row, columns: MonthColumns) -> Marks:
@@ -161,4 +168,5 @@ def read_marks(row: Row, columns: MonthColumns) -> Marks:
         last=max(positions),
         starts_past_last_column=marked[0][0] > columns.last_col,
         closing_only=bool(_CLOSING_ONLY.match(marked[0][1])),
+        how=HOW_READ.get(marked[0][1], ""),
     )

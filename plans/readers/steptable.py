@@ -298,12 +298,13 @@ def _mark_warnings(no: str, marks: Marks, months: tuple[YearMonth, ...], line: i
             line, "months",
         ))  # fmt: skip
     elif marks.starts_past_last_column:
+        how = f" ({marks.how})" if marks.how else ""
         problems.append(_problem(
             "warning", "mark_past_last_month",
-            f"เครื่องหมายของขั้นตอนที่ {no} อยู่เลยคอลัมน์ ก.ย. ออกไป จึงนับเป็นเดือน ก.ย. "
+            f"เครื่องหมายของขั้นตอนที่ {no}{how} อยู่เลยคอลัมน์ ก.ย. ออกไป จึงนับเป็นเดือน ก.ย. "
             "กรุณาตรวจสอบช่วงเวลาของขั้นตอนนี้อีกครั้ง",
-            f"Step {no} is marked to the right of the Sep column, so it was read as "
-            "September; please check its months.",
+            f"Step {no} is marked{' by ' + ('shading' if 'แรเงา' in how else 'a drawn line') if how else ''} "
+            "to the right of the Sep column, so it was read as September; please check its months.",
             line, "months",
         ))  # fmt: skip
 

@@ -94,6 +94,9 @@ def test_seed_003_as_a_word_document_has_the_same_months(marks: str) -> None:
         assert [(s.no, s.weight, s.months) for s in a.steps] == [(s.no, s.weight, s.months) for s in b.steps]
         if marks == "text":  # shading has no arrow heads, so no "closing arrow only" warning
             assert [p.code for p in a.problems] == [p.code for p in b.problems]
+    if marks == "shading":  # a problem about a month says how that month was read
+        about_months = [p for project in from_docx for p in project.problems if p.code == "mark_past_last_month"]
+        assert about_months and all("จากการแรเงาช่อง" in p.message_th for p in about_months)
     assert any(s.months for p in from_docx for s in p.steps)
 
 
