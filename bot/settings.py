@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from plans.errors import ConfigError
+from plans.schedule import Schedule, parse_days, parse_time
 
 ExpiredReplyPolicy = Literal["push", "drop"]
 WorkerMode = Literal["thread", "external"]
@@ -44,11 +46,26 @@ class Settings:
     outbox_stale_seconds: int = 120
     # Percentage points either side of the plan that still count as "on plan".
     plan_tolerance: Decimal = Decimal(0)
+    # The reminder clock's defaults (a project or unit can have its own schedule).
+    reminder_day: int = 20
+    followup_days: tuple[int, ...] = (23, 25)
+    deadline_day: int = 25
+    digest_day: int = 26
+    reminder_time: time = time(9, 0)
+    # Runs missed while the clock was down are caught up within this window, else dropped.
+    reminder_grace_hours: int = 48
+    # When the day's new reports go to the coordinators who asked for them.
+    new_reports_time: time = time(17, 0)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(self.reminder_day, self.followup_days, self.deadline_day, self.digest_day,
+                        self.reminder_time)  # fmt: skip
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -103,6 +120,7 @@ class Settings:
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),
             plan_tolerance=_tolerance(env),
+            **_schedule(env),  # type: ignore[arg-type]
         )
 
 
@@ -119,6 +137,33 @@ def _tolerance(env: Mapping[str, str]) -> Decimal:
     if not Decimal(0) <= value <= Decimal(50):
         raise ConfigError("KAONA_PLAN_TOLERANCE", f"must be between 0 and 50 percentage points, got {raw}")
     return value
+
+
+def _schedule(env: Mapping[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {
+        "reminder_day": _int(env, "KAONA_REMINDER_DAY", 20, low=1, high=31),
+        "deadline_day": _int(env, "KAONA_REPORT_DEADLINE_DAY", 25, low=1, high=31),
+        "digest_day": _int(env, "KAONA_DIGEST_DAY", 26, low=1, high=31),
+        "reminder_grace_hours": _int(env, "KAONA_REMINDER_GRACE_HOURS", 48, low=0, high=24 * 14),
+    }
+    raw = env.get("KAONA_FOLLOWUP_DAYS", "").strip()
+    try:
+        out["followup_days"] = parse_days(raw) if raw else (23, 25)
+    except ValueError as exc:
+        raise ConfigError("KAONA_FOLLOWUP_DAYS", f"must be days of the month like 23,25, got {raw!r}") from exc
+    for name, key, default in (("KAONA_REMINDER_TIME", "reminder_time", time(9, 0)),
+                               ("KAONA_NEW_REPORTS_TIME", "new_reports_time", time(17, 0))):  # fmt: skip
+        raw = env.get(name, "").strip()
+        try:
+            out[key] = parse_time(raw) if raw else default
+        except ValueError as exc:
+            raise ConfigError(name, f"must be a time like 09:00, got {raw!r}") from exc
+    schedule = Schedule(out["reminder_day"], out["followup_days"], out["deadline_day"],  # type: ignore[arg-type]
+                        out["digest_day"], out["reminder_time"])  # type: ignore[arg-type]  # fmt: skip
+    problems = schedule.problems()
+    if problems:
+        raise ConfigError("KAONA_REMINDER_DAY", "; ".join(problems))
+    return out
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

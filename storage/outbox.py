@@ -62,14 +62,16 @@ def enqueue_push(
     purpose: str,
     dedupe_key: str | None = None,
     inbox_event_id: int | None = None,
+    retry_key: str | None = None,
 ) -> OutboxMessage | None:
-    """Queue a push. With a dedupe key already in the ledger, nothing is queued (None)."""
+    """Queue a push. With a dedupe key already in the ledger, nothing is queued (None).
+    A scheduled message passes the ``retry_key`` derived from its ledger row."""
     now = utcnow()
     values = {
         "kind": "push",
         "chat_id": chat_id,
         "reply_token": None,
-        "retry_key": str(uuid.uuid4()),
+        "retry_key": retry_key or str(uuid.uuid4()),
         "dedupe_key": dedupe_key,
         "purpose": purpose,
         "messages": _dump(messages),
