@@ -148,9 +148,13 @@ def plan_group(
         schedule = schedules.get(project.id, default)
         occasions = [o for m in around(now, tz) for o in reminder_occasions(schedule, m, days, tz)]
         found = latest_due(occasions, now, grace)
-        plan.dropped += [(group.group_id, o) for o in found.dropped]
         if found.occasion is None:
-            out("no reminder due now" if not found.dropped else f"missed {found.dropped[0].key}: past the grace window")
+            missed = found.dropped[0] if found.dropped else None
+            if missed is not None and exclusion(project, missed.month) is None:
+                plan.dropped.append((group.group_id, missed))
+                out(f"missed {missed.key}: past the grace window")
+            else:
+                out("no reminder due now")
             continue
         why = exclusion(project, found.occasion.month)
         if why:

@@ -47,7 +47,7 @@ class RunPlanned:
     at: datetime
     planned: list[Planned]
     decisions: list[Decision]
-    dropped: list[str]
+    dropped: list[tuple[str, str, str, str]]  # ledger keys of occasions missed past the grace window
 
 
 def _deadline(services: Services, send: Send, schedules: dict[int, Any]) -> int:
@@ -135,18 +135,21 @@ def plan_run(services: Services, at: datetime, *, kinds: tuple[str, ...] = ("rem
     with services.sessions() as session:
         planned: list[Planned] = []
         decisions: list[Decision] = []
-        dropped: list[str] = []
+        dropped: list[tuple[str, str, str, str]] = []
         if "remind" in kinds:
             reminders, plan = plan_reminders(services, session, at)
             planned += reminders
             decisions = plan.decisions
-            dropped = [f"{target} {o.key}" for target, o in plan.dropped]
+            dropped = sorted({(target, "group", o.month.key, o.key) for target, o in plan.dropped})
         if "digest" in kinds:
             planned += plan_digests(services, session, at)
         if "newreports" in kinds:
             planned += plan_new_reports(services, session, at)
-        months = {p.send.month.key for p in planned}
+        months = {p.send.month.key for p in planned} | {key[2] for key in dropped}
         claimed = repo.claimed_keys(session, months) if months else set()
+    handled = {(t.removeprefix("dm:") if s.startswith("dm:") else t, m, o) for t, s, m, o in claimed}
+    handled |= {(s.removeprefix("dm:"), m, o) for _t, s, m, o in claimed if s.startswith("dm:")}
+    dropped = [k for k in dropped if (k[0], k[2], k[3]) not in handled]
     fresh: list[Planned] = []
     for p in planned:
         left = without_claimed(p.send, claimed)
@@ -156,8 +159,6 @@ def plan_run(services: Services, at: datetime, *, kinds: tuple[str, ...] = ("rem
             p.send, p.messages = left, p.build(left)
         fresh.append(p)
     _member_counts(services, [p for p in fresh if p.send.scope == "group"])
-    for line in dropped:
-        log.warning("reminder missed past the grace window, dropped: %s", line)
     return RunPlanned(at, fresh, decisions, dropped)
 
 

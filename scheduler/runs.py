@@ -80,6 +80,7 @@ def run(services: Services, at: datetime, *, kinds: tuple[str, ...] = ("remind",
 
 def execute(services: Services, planned: RunPlanned, *, threads: int = 8) -> RunResult:
     result = RunResult(planned.at, planned.planned)
+    _record_dropped(services, planned.dropped)
     if not planned.planned:
         return result
     try:
@@ -105,6 +106,16 @@ def execute(services: Services, planned: RunPlanned, *, threads: int = 8) -> Run
     if notices and result.stopped is None:
         _notify(services, result, notices, left)
     return result
+
+
+def _record_dropped(services: Services, keys: Sequence[tuple[str, str, str, str]]) -> None:
+    """A missed occasion past the grace window is never sent: the ledger says so, once."""
+    if not keys:
+        return
+    with services.sessions() as session, session.begin():
+        for key in keys:
+            if repo.claim(session, key, kind="dropped", status="dropped") is not None:
+                log.warning("reminder %s for %s missed while the clock was down, past the grace window: dropped", key[3], key[0])
 
 
 def _affected(services: Services, skipped: Sequence[Planned]) -> dict[str, list[str]]:
