@@ -130,9 +130,10 @@ def _affected(services: Services, skipped: Sequence[Planned]) -> dict[str, list[
     return out
 
 
-def _claim_all(services: Services, result: RunResult) -> list[int]:
-    """Claim each send's ledger rows and queue its push, a batch per transaction."""
-    row_ids: list[int] = []
+def _claim_all(services: Services, result: RunResult) -> list[tuple[int, int]]:
+    """Claim each send's ledger rows and queue its push, a batch per transaction;
+    (priority, outbox row id) of each."""
+    row_ids: list[tuple[int, int]] = []
     kept = sorted(result.kept, key=lambda p: p.send.priority)
     for start in range(0, len(kept), CLAIM_BATCH):
         with services.sessions() as session, session.begin():
@@ -141,7 +142,7 @@ def _claim_all(services: Services, result: RunResult) -> list[int]:
                 if row_id is None:
                     result.taken_elsewhere += 1
                 else:
-                    row_ids.append(row_id)
+                    row_ids.append((p.send.priority, row_id))
     return row_ids
 
 
@@ -172,7 +173,9 @@ def _claim_one(session: Any, p: Planned) -> int | None:
     return row.id
 
 
-def _deliver_all(services: Services, row_ids: list[int], result: RunResult, *, threads: int) -> None:
+def _deliver_all(services: Services, rows: list[tuple[int, int]], result: RunResult, *, threads: int) -> None:
+    """Deliver several at once, a priority tier at a time (digests, then first reminders,
+    then follow-ups), so what reaches LINE follows the guard's order."""
     stop = threading.Event()
     lock = threading.Lock()
 
@@ -186,8 +189,10 @@ def _deliver_all(services: Services, row_ids: list[int], result: RunResult, *, t
         with lock:
             result.statuses[status] = result.statuses.get(status, 0) + 1
 
+    row_ids = [row_id for _, row_id in rows]
     with ThreadPoolExecutor(max_workers=max(1, min(threads, len(row_ids) or 1))) as pool:
-        list(pool.map(one, row_ids))
+        for tier in sorted({priority for priority, _ in rows}):
+            list(pool.map(one, [row_id for priority, row_id in rows if priority == tier]))
     if stop.is_set():
         result.stopped = "monthly quota exhausted"
         dropped = _drop_unsent(services, row_ids)
