@@ -111,11 +111,10 @@ def plan_new_reports(services: Services, session: Session, at: datetime) -> list
     moment = datetime.combine(local.date(), settings.new_reports_time, tzinfo=settings.tz)
     if not moment <= at <= moment + timedelta(hours=settings.reminder_grace_hours):
         return []
-    start = datetime.combine(local.date(), datetime.min.time(), tzinfo=settings.tz)
     out: list[Planned] = []
     for user_id in repo.new_report_subscribers(session):
         ids = coordinated_project_ids(session, user_id)
-        found = repo.reports_created(session, sorted(ids), start, start + timedelta(days=1))
+        found = repo.reports_of_day(session, sorted(ids), local.date())
         if not found:
             continue
         names = {p.id: p.name for p in repo.load_projects(session, {r.project_id for r in found})}

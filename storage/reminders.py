@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -172,14 +172,12 @@ def new_report_subscribers(session: Session) -> list[str]:
     return list(session.scalars(query.order_by(NotifyPreference.user_id)))
 
 
-def reports_created(session: Session, project_ids: Sequence[int], since: datetime, until: datetime) -> list[ProgressReport]:
+def reports_of_day(session: Session, project_ids: Sequence[int], day: date) -> list[ProgressReport]:
+    """The reports saved on ``day`` (the bot's day, as numbered) for these projects."""
     if not project_ids:
         return []
-    query = select(ProgressReport).where(
-        ProgressReport.project_id.in_(list(project_ids)), ProgressReport.created_at >= since,
-        ProgressReport.created_at < until,
-    )  # fmt: skip
-    return list(session.scalars(query.order_by(ProgressReport.created_at)))
+    query = select(ProgressReport).where(ProgressReport.project_id.in_(list(project_ids)), ProgressReport.reported_on == day)
+    return list(session.scalars(query.order_by(ProgressReport.created_at, ProgressReport.id)))
 
 
 # Facts for planning ---------------------------------------------------------------
@@ -206,16 +204,22 @@ def load_projects(session: Session, ids: Iterable[int] | None = None) -> list[Pr
     return list(session.scalars(query.order_by(Project.id)))
 
 
-def group_facts(session: Session) -> tuple[list[GroupFacts], dict[int, Project]]:
-    """Every group bound to a project (active or not), with its members and projects;
-    a fixed number of queries however many groups there are."""
-    bindings = session.execute(select(GroupProject.group_id, GroupProject.project_id)).all()
+def group_facts(session: Session, group_ids: Sequence[str] | None = None) -> tuple[list[GroupFacts], dict[int, Project]]:
+    """Every group bound to a project (active or not; or just ``group_ids``), with its
+    members and projects; a fixed number of queries however many groups there are."""
+    query = select(GroupProject.group_id, GroupProject.project_id)
+    if group_ids is not None:
+        query = query.where(GroupProject.group_id.in_(list(group_ids)))
+    bindings = session.execute(query).all()
     project_ids = sorted({pid for _, pid in bindings})
     projects = {p.id: p for p in load_projects(session, project_ids)} if project_ids else {}
     facts = project_facts(list(projects.values()), latest_reports(session, project_ids))
     groups = {g.group_id: g for g in session.scalars(select(ChatGroup).where(ChatGroup.group_id.in_({g for g, _ in bindings})))}
     members: dict[str, set[str]] = {}
-    for gid, uid in session.execute(select(GroupMember.group_id, GroupMember.user_id)):
+    member_query = select(GroupMember.group_id, GroupMember.user_id)
+    if group_ids is not None:
+        member_query = member_query.where(GroupMember.group_id.in_(list(group_ids)))
+    for gid, uid in session.execute(member_query):
         members.setdefault(gid, set()).add(uid)
     by_group: dict[str, list[int]] = {}
     for gid, pid in bindings:
