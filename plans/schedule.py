@@ -138,6 +138,8 @@ def latest_due(occasions: Iterable[Occasion], now: datetime, grace: timedelta) -
 
     Earlier ones are coalesced into it: a clock that was down sends one message,
     the latest, never a burst of stale ones; one past the grace window is dropped."""
+    # Occasions sort by time, then kind: on a day that holds both (a shifted reminder day
+    # landing on a follow-up day) the first reminder wins, as "reminder" > "followup".
     past = sorted(o for o in occasions if o.at <= now)
     if not past:
         return Due(None)

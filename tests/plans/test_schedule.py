@@ -79,3 +79,10 @@ def test_schedules_are_checked_and_typed_days_and_times_read() -> None:
     assert parse_time("๐๘.๓๐") == time(8, 30) and parse_time("17:00 น.") == time(17, 0)
     with pytest.raises(ValueError):
         parse_time("25:00")
+
+
+def test_a_reminder_day_moved_onto_a_follow_up_day_is_one_occasion_the_reminder() -> None:
+    # 20 Feb 2027 is a Saturday, the 22nd Makha Bucha in lieu: the reminder moves to the 23rd.
+    occasions = reminder_occasions(Schedule(), YearMonth(2027, 2), DAYS, TZ)
+    due = latest_due(occasions, datetime(2027, 2, 23, 9, 0, tzinfo=TZ), timedelta(days=2))
+    assert due.occasion is not None and due.occasion.key == "reminder@2027-02-23"

@@ -67,3 +67,47 @@ def report(office: Office, position: int, day: date, percent: str, by: str) -> N
 
 def utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
+
+
+DISTRICT = "สำนักงานเขตทดสอบ"
+
+
+def district_office(bot: RunningBot, *, projects: int = 40, groups: int = 8, members: int = 10) -> list[int]:
+    """A district office of FY 2570: ``projects`` projects (each planned Oct-Sep), spread
+    evenly over ``groups`` groups of ``members`` people; one coordinator (UC)."""
+    from storage.plan_models import Project, Step
+    from storage.plans import ensure_fiscal_year, ensure_unit
+
+    now = datetime.now(UTC)
+    with bot.services.sessions() as session, session.begin():
+        ensure_fiscal_year(session, 2570)
+        unit = ensure_unit(session, DISTRICT)
+        ids = []
+        for n in range(projects):
+            project = Project(fiscal_year=2570, unit_id=unit.id, key=f"P{n}", name=f"โครงการที่ {n + 1} ของเขต",
+                              plan_version=1, created_at=now, updated_at=now)  # fmt: skip
+            session.add(project)
+            session.flush()
+            session.add(Step(project_id=project.id, version=1, position=1, no="1", title="ดำเนินการตามแผน",
+                             weight=Decimal(100), first_month="2026-10", last_month="2027-09"))  # fmt: skip
+            ids.append(project.id)
+        access.add_coordinator(session, COORDINATOR, unit.id)
+        per_group = projects // groups
+        for g in range(groups):
+            gid = f"Cd{g}"
+            people = [f"Ud{g}m{m}" for m in range(members)]
+            access.bind(session, gid, ids[g * per_group:(g + 1) * per_group], by="test")
+            access.add_members(session, gid, people)
+            bot.world.add_group(gid, f"กลุ่มงานที่ {g + 1}", people)
+    bot.world.add_user(COORDINATOR, "ผู้ประสานงาน", friend=True)
+    return ids
+
+
+def report_by_id(bot: RunningBot, project_id: int, day: date, percent: str, by: str) -> None:
+    with bot.services.sessions() as session, session.begin():
+        add_report(session, NewReport(
+            project_id=project_id, reported_on=day, percent=Decimal(percent), planned_percent=None,
+            completed=(), in_progress=None, work_done="ดำเนินการตามแผน", budget_disbursed=Decimal(0),
+            obstacles=None, reason=None, on_plan=None, on_target=None, reporter_user_id=by,
+            reporter_name=f"ผู้ใช้ {by}", chat_id=None,
+        ))  # fmt: skip
