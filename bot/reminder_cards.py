@@ -16,8 +16,9 @@ from typing import Any
 
 from bot.render import Choice, clip, text
 from plans.fiscal import YearMonth
+from plans.progress import planned_percent
 from plans.reminders import MAX_MENTIONS, Item
-from plans.standing import percent, standing
+from plans.standing import percent
 
 IN_CARD = 8  # projects with their own button; a bubble stays far below 30 KB
 NAME = 60
@@ -45,9 +46,11 @@ class Line:
 
 def line_of(item: Item, today: date) -> Line:
     p = item.project
-    where = standing(p.steps, p.actual, today)
-    step = "; ".join(f"{s.no}. {s.title}" for s in where.due_now[:2]) or "ไม่มีขั้นตอนตามแผนเดือนนี้"
-    expects = f"แผนเดือนนี้: {clip(step, 80)} · ตามแผน {percent(where.planned)}"
+    month = YearMonth.of(today)
+    planned = planned_percent(p.steps, today)
+    due = [s for s in p.steps if month in s.months]
+    step = "; ".join(f"{s.no}. {s.title}" for s in due[:2]) or "ไม่มีขั้นตอนตามแผนเดือนนี้"
+    expects = f"แผนเดือนนี้: {clip(step, 80)} · ตามแผน {percent(planned)}"
     last = f"รายงานล่าสุด {percent(p.actual)}" if p.actual is not None else "ยังไม่เคยรายงาน"
     return Line(p.id, clip(p.name, NAME), expects, last)
 

@@ -157,11 +157,10 @@ def plan_run(services: Services, at: datetime, *, kinds: tuple[str, ...] = ("rem
         if left is not p.send or not p.messages:
             p.send, p.messages = left, p.build(left)
         fresh.append(p)
-    _member_counts(services, [p for p in fresh if p.send.scope == "group"])
     return RunPlanned(at, fresh, decisions, dropped)
 
 
-def _member_counts(services: Services, planned: list[Planned]) -> None:
+def member_counts(services: Services, planned: list[Planned]) -> None:
     """A group push costs its member count: ask LINE (several at once); the members
     the bot has seen stand in when LINE does not answer."""
     if not planned:

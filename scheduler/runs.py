@@ -31,7 +31,7 @@ from bot.reminder_cards import quota_notice
 from bot.services import Services
 from plans.errors import LineApiError
 from plans.reminders import Send, fit_quota
-from scheduler.planning import Planned, RunPlanned, plan_run
+from scheduler.planning import Planned, RunPlanned, member_counts, plan_run
 from storage import outbox
 from storage import reminders as repo
 from storage.models import OutboxMessage
@@ -89,6 +89,8 @@ def execute(services: Services, planned: RunPlanned, *, threads: int = 8) -> Run
     except LineApiError as exc:
         log.warning("LINE quota unknown (%s): sending without the guard", exc)
     left = None if result.limit is None or result.used is None else result.limit - result.used
+    if left is not None:  # the guard needs each group's true size (LINE's count, not the members seen)
+        member_counts(services, [p for p in planned.planned if p.send.scope == "group"])
     pairs = [(p.send, p.cost) for p in planned.planned]
     by_send = {id(p.send): p for p in planned.planned}
     budget = fit_quota(pairs, left)
@@ -131,46 +133,45 @@ def _affected(services: Services, skipped: Sequence[Planned]) -> dict[str, list[
 
 
 def _claim_all(services: Services, result: RunResult) -> list[tuple[int, int]]:
-    """Claim each send's ledger rows and queue its push, a batch per transaction;
-    (priority, outbox row id) of each."""
+    """Claim each send's ledger rows and queue its push, a batch per transaction (a few
+    statements for the whole batch); (priority, outbox row id) of each."""
     row_ids: list[tuple[int, int]] = []
     kept = sorted(result.kept, key=lambda p: p.send.priority)
     for start in range(0, len(kept), CLAIM_BATCH):
+        batch = kept[start : start + CLAIM_BATCH]
         with services.sessions() as session, session.begin():
-            for p in kept[start : start + CLAIM_BATCH]:
-                row_id = _claim_one(session, p)
-                if row_id is None:
+            won = repo.claim_many(session, [(key, p.send.kind, p.project_ids, p.cost) for p in batch for key in p.send.ledger])
+            pushes, links, order = [], [], []
+            for p in batch:
+                mine = [(won[key], key) for key in p.send.ledger if key in won]
+                if not mine or not _narrow(p, {key[3] for _, key in mine}):
                     result.taken_elsewhere += 1
-                else:
-                    row_ids.append((p.send.priority, row_id))
+                    continue
+                first_id, first_key = min(mine)
+                dedupe = f"ledger:{first_id}"
+                pushes.append((p.send.target, p.messages, f"scheduled-{p.send.kind}", dedupe, retry_key_of(first_key)))
+                order.append((p.send.priority, dedupe, [ledger_id for ledger_id, _ in mine]))
+            queued = outbox.enqueue_pushes(session, pushes)
+            for priority, dedupe, ledger_ids in order:
+                if dedupe in queued:
+                    row_ids.append((priority, queued[dedupe]))
+                    links += [(ledger_id, queued[dedupe]) for ledger_id in ledger_ids]
+            repo.link_outbox(session, links)
     return row_ids
 
 
-def _claim_one(session: Any, p: Planned) -> int | None:
-    won: list[tuple[int, str]] = []
-    for key in p.send.ledger:
-        ledger_id = repo.claim(session, key, kind=p.send.kind, status="queued", project_ids=p.project_ids, cost=p.cost)
-        if ledger_id is not None:
-            won.append((ledger_id, key[3]))
-    if not won:
-        return None
+def _narrow(p: Planned, occasions: set[str]) -> bool:
+    """Keep only the occasions this run won (another run took the rest); False if none is left."""
     send = p.send
-    if len(won) < len(send.keys):  # another run took some occasions: send the rest only
-        keep = {occasion for _, occasion in won}
-        items = tuple(i for i in send.items if i.occasion.key in keep)
-        if send.items and not items:
-            return None
-        send = Send(send.target, send.scope, send.kind, send.month, tuple(sorted(keep)), items, send.mentions,
-                    send.about_group)  # fmt: skip
-        p.send, p.messages = send, p.build(send)
-    first = min(won)[0]
-    key = next(k for k in p.send.ledger if k[3] == min(won)[1])
-    row = outbox.enqueue_push(session, chat_id=send.target, messages=p.messages, purpose=f"scheduled-{send.kind}",
-                              dedupe_key=f"ledger:{first}", retry_key=retry_key_of(key))  # fmt: skip
-    if row is None:
-        return None
-    session.execute(update(SendLedger).where(SendLedger.id.in_([i for i, _ in won])).values(outbox_id=row.id))
-    return row.id
+    if occasions == set(send.keys):
+        return True
+    items = tuple(i for i in send.items if i.occasion.key in occasions)
+    if send.items and not items:
+        return False
+    p.send = Send(send.target, send.scope, send.kind, send.month, tuple(sorted(occasions)), items, send.mentions,
+                  send.about_group)  # fmt: skip
+    p.messages = p.build(p.send)
+    return True
 
 
 def _deliver_all(services: Services, rows: list[tuple[int, int]], result: RunResult, *, threads: int) -> None:

@@ -89,6 +89,23 @@ def enqueue_push(
     return None if new_id is None else session.get(OutboxMessage, new_id)
 
 
+def enqueue_pushes(session: Session, pushes: Sequence[tuple[str, Sequence[dict[str, Any]], str, str, str]]) -> dict[str, int]:
+    """Queue many pushes in one statement: (chat id, messages, purpose, dedupe key, retry
+    key) each; returns dedupe key -> row id of those queued (a key already there is skipped)."""
+    if not pushes:
+        return {}
+    now = utcnow()
+    values = [
+        {"kind": "push", "chat_id": chat_id, "reply_token": None, "retry_key": retry_key, "dedupe_key": dedupe_key,
+         "purpose": purpose, "messages": _dump(messages), "inbox_event_id": None, "status": "pending", "attempts": 0,
+         "fallback_push": False, "cost": 0, "next_attempt_at": now, "created_at": now}
+        for chat_id, messages, purpose, dedupe_key, retry_key in pushes
+    ]  # fmt: skip
+    stmt = dialect_insert(session)(OutboxMessage).values(values).on_conflict_do_nothing()
+    rows = session.execute(stmt.returning(OutboxMessage.dedupe_key, OutboxMessage.id))
+    return {str(key): int(row_id) for key, row_id in rows}
+
+
 def rows_for_event(session: Session, inbox_event_id: int) -> list[int]:
     query = select(OutboxMessage.id).where(
         OutboxMessage.inbox_event_id == inbox_event_id, OutboxMessage.status == "pending"

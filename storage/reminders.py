@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from plans.fiscal import YearMonth
@@ -137,6 +137,28 @@ def claim(session: Session, key: LedgerKey, *, kind: str, status: str, project_i
         .returning(SendLedger.id)
     )  # fmt: skip
     return session.execute(stmt).scalar_one_or_none()
+
+
+def claim_many(session: Session, claims: Sequence[tuple[LedgerKey, str, Sequence[int], int]]) -> dict[LedgerKey, int]:
+    """Claim many ledger rows at once: (key, kind, project ids, cost) each; the keys this
+    call won -> their row ids (a key another run holds is not among them)."""
+    if not claims:
+        return {}
+    now = utcnow()
+    values = [
+        {"target": key[0], "scope": key[1], "month": key[2], "occasion": key[3], "kind": kind, "status": "queued",
+         "project_ids": json.dumps(list(pids)), "cost": cost, "created_at": now}
+        for key, kind, pids, cost in claims
+    ]  # fmt: skip
+    stmt = dialect_insert(session)(SendLedger).values(values).on_conflict_do_nothing()
+    rows = session.execute(stmt.returning(SendLedger.target, SendLedger.scope, SendLedger.month, SendLedger.occasion, SendLedger.id))
+    return {(r[0], r[1], r[2], r[3]): int(r[4]) for r in rows}
+
+
+def link_outbox(session: Session, links: Sequence[tuple[int, int]]) -> None:
+    """(ledger id, outbox id) pairs."""
+    if links:
+        session.execute(update(SendLedger), [{"id": ledger_id, "outbox_id": outbox_id} for ledger_id, outbox_id in links])
 
 
 def ledger_rows(session: Session, month: str | None = None) -> list[SendLedger]:

@@ -96,13 +96,14 @@ def _at(args: argparse.Namespace, services: Any) -> datetime:
 
 def run_remind(args: argparse.Namespace) -> int:
     from scheduler import runs
-    from scheduler.planning import plan_run
+    from scheduler.planning import member_counts, plan_run
 
     services = _services()
     try:
         at = _at(args, services)
         if args.dry_run:
             planned = plan_run(services, at, kinds=("remind",))
+            member_counts(services, [p for p in planned.planned if p.send.scope == "group"])
             out = {
                 "at": at.isoformat(),
                 "sends": [{"to": p.send.target, "kind": p.send.kind, "scope": p.send.scope, "cost": p.cost,

@@ -285,7 +285,7 @@ def _control(world: World) -> Blueprint:
 
     @local.get("/quota")
     def get_quota() -> Response:
-        return _json({"limit": world.quota(), "usage": world.usage()})
+        return _json({"limit": world.quota(), "usage": world.usage(), "rateLimited": world.rate_limited()})
 
     @local.post("/quota")
     def set_quota() -> Response:
