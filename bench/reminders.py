@@ -95,7 +95,7 @@ def main() -> None:
             services.close()
         pushes = len(_get(f"{url}/_local/deliveries?kind=push")["deliveries"])
         requests = [r for r in _get(f"{url}/_local/requests")["requests"] if r["path"] == "/v2/bot/message/push"]
-        limited = _get(f"{url}/_local/quota")["rateLimited"]
+        limited = _get(f"{url}/_local/rate-limit")["refused"]
     finally:
         stop.set()
         line.join(10)

@@ -285,7 +285,11 @@ def _control(world: World) -> Blueprint:
 
     @local.get("/quota")
     def get_quota() -> Response:
-        return _json({"limit": world.quota(), "usage": world.usage(), "rateLimited": world.rate_limited()})
+        return _json({"limit": world.quota(), "usage": world.usage()})
+
+    @local.get("/rate-limit")
+    def get_rate_limit() -> Response:
+        return _json({"perSecond": world.rate_limit, "refused": world.rate_limited()})
 
     @local.post("/quota")
     def set_quota() -> Response:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Iterator
 from uuid import uuid4
 
@@ -54,6 +56,8 @@ def test_over_the_rate_limit_the_answer_is_429(srv: LocalLineServer, api: Messag
             statuses.append(exc.status)
     assert statuses.count(200) == 5 and statuses.count(429) == 3
     assert srv.world.rate_limited() == 3 and len(srv.world.deliveries("push")) == 5
+    with urllib.request.urlopen(f"{srv.url}/_local/rate-limit") as answer:
+        assert json.loads(answer.read()) == {"perSecond": 5, "refused": 3}
 
 
 def test_mentions_name_members_only_and_at_most_twenty(srv: LocalLineServer, api: MessagingApi) -> None:
