@@ -149,10 +149,6 @@ def latest_due(occasions: Iterable[Occasion], now: datetime, grace: timedelta) -
     return Due(latest)
 
 
-def upcoming(occasions: Iterable[Occasion], now: datetime, until: datetime) -> list[Occasion]:
-    return sorted(o for o in occasions if now < o.at <= until)
-
-
 _DAYS = re.compile(r"\d{1,2}")
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
 
@@ -178,12 +174,6 @@ def parse_time(text: str) -> time:
     if not m or not (0 <= int(m.group(1)) <= 23 and 0 <= int(m.group(2)) <= 59):
         raise ValueError(f"not a time of day: {text!r}")
     return time(int(m.group(1)), int(m.group(2)))
-
-
-def with_changes(base: Schedule, changes: Mapping[str, object]) -> Schedule:
-    from dataclasses import replace
-
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def format_days(days: Sequence[int]) -> str:

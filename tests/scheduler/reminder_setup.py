@@ -56,13 +56,7 @@ def set_up(bot: RunningBot) -> Office:
 
 
 def report(office: Office, position: int, day: date, percent: str, by: str) -> None:
-    with office.bot.services.sessions() as session, session.begin():
-        add_report(session, NewReport(
-            project_id=office.ids[position], reported_on=day, percent=Decimal(percent), planned_percent=None,
-            completed=(), in_progress=None, work_done="ดำเนินการตามแผน", budget_disbursed=Decimal(0),
-            obstacles=None, reason=None, on_plan=None, on_target=None, reporter_user_id=by,
-            reporter_name=f"ผู้ใช้ {by}", chat_id=None,
-        ))  # fmt: skip
+    report_by_id(office.bot, office.ids[position], day, percent, by)
 
 
 def utc(at: datetime) -> datetime:
