@@ -94,3 +94,27 @@ def test_the_quota_guard_keeps_digests_then_reminders_then_follow_ups_and_stops_
     budget = fit_quota(sends, 22, reserve=2)
     assert [s.target for s in budget.kept] == ["UC", "G1"]
     assert len(fit_quota(sends, None).kept) == 4
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PEOPLE = ("U1", "U2", "U3")
+
+
+@given(
+    st.lists(st.tuples(st.booleans(), st.booleans(), st.sampled_from(PEOPLE)), min_size=1, max_size=8),
+    st.sampled_from([REMINDER, FOLLOWUP]),
+    st.frozensets(st.sampled_from(PEOPLE)),
+)
+def test_each_due_project_is_in_exactly_one_send_and_no_other_is(rows, at, friends) -> None:
+    projects = tuple(project(n, reported=NOV if reported else None, actual="100" if done else None, by=(who,))
+                     for n, (reported, done, who) in enumerate(rows))  # fmt: skip
+    out = plan(GroupFacts("Cg", True, frozenset(PEOPLE[:2]), projects), at, friends)
+    listed = [i.project.id for s in out.sends for i in s.items]
+    due = [p.id for p in projects if exclusion(p, NOV) is None]
+    assert sorted(listed) == due
+    assert len([s for s in out.sends if s.scope == "group"]) <= 1
+    assert all(set(s.mentions) <= {"U1", "U2"} for s in out.sends)
+    if at == REMINDER:
+        assert all(s.scope == "group" for s in out.sends)
