@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from plans.fiscal import YearMonth, month_range
 from plans.model import PlanStep
 from plans.reminders import (
@@ -96,8 +99,6 @@ def test_the_quota_guard_keeps_digests_then_reminders_then_follow_ups_and_stops_
     assert len(fit_quota(sends, None).kept) == 4
 
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 PEOPLE = ("U1", "U2", "U3")
 
