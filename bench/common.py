@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import text
 
 from storage.db import make_engine
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS = "redis://127.0.0.1:6379/14"
+PG = os.environ.get("KAONA_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("KAONA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def fresh_backend(services: bool, folder: str) -> tuple[str, str | None, str]:

@@ -21,6 +21,7 @@ from bot.services import Services
 from handlers.deps import Deps, Handler, Message
 from handlers.dispatch import route
 from handlers.membership import observe
+from handlers.reminders import with_reminder_line
 from storage import inbox, outbox
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ def _content(services: Services, message_id: str) -> tuple[bytes, str]:
 
 
 def _queue(deps: Deps, event: IncomingEvent, messages: list[Message]) -> None:
+    if event.in_group and event.reply_token:  # a reply is free: it carries a due reminder too
+        messages = with_reminder_line(deps, event.chat_id, messages)
     for start in range(0, len(messages), 5):
         batch = messages[start : start + 5]
         if event.reply_token and start == 0:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from plans.errors import ConfigError
+from plans.schedule import Schedule, parse_days, parse_time
 
 ExpiredReplyPolicy = Literal["push", "drop"]
 WorkerMode = Literal["thread", "external"]
@@ -51,11 +53,26 @@ class Settings:
     max_file_bytes: int = 10 * 1024 * 1024
     # Where people reach the bot's web side: links to attachments in exports.
     public_base_url: str | None = None
+    # The reminder clock's defaults (a project or unit can have its own schedule).
+    reminder_day: int = 20
+    followup_days: tuple[int, ...] = (23, 25)
+    deadline_day: int = 25
+    digest_day: int = 26
+    reminder_time: time = time(9, 0)
+    # Runs missed while the clock was down are caught up within this window, else dropped.
+    reminder_grace_hours: int = 48
+    # When the day's new reports go to the coordinators who asked for them.
+    new_reports_time: time = time(17, 0)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(self.reminder_day, self.followup_days, self.deadline_day, self.digest_day,
+                        self.reminder_time)  # fmt: skip
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -118,6 +135,7 @@ class Settings:
             s3_endpoint_url=env.get("KAONA_S3_ENDPOINT", "").strip() or None,
             max_file_bytes=_int(env, "KAONA_MAX_FILE_MB", 10, low=1, high=100) * 1024 * 1024,
             public_base_url=public,
+            **_schedule(env),  # type: ignore[arg-type]
         )
 
 
@@ -134,6 +152,33 @@ def _tolerance(env: Mapping[str, str]) -> Decimal:
     if not Decimal(0) <= value <= Decimal(50):
         raise ConfigError("KAONA_PLAN_TOLERANCE", f"must be between 0 and 50 percentage points, got {raw}")
     return value
+
+
+def _schedule(env: Mapping[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {
+        "reminder_day": _int(env, "KAONA_REMINDER_DAY", 20, low=1, high=31),
+        "deadline_day": _int(env, "KAONA_REPORT_DEADLINE_DAY", 25, low=1, high=31),
+        "digest_day": _int(env, "KAONA_DIGEST_DAY", 26, low=1, high=31),
+        "reminder_grace_hours": _int(env, "KAONA_REMINDER_GRACE_HOURS", 48, low=0, high=24 * 14),
+    }
+    raw = env.get("KAONA_FOLLOWUP_DAYS", "").strip()
+    try:
+        out["followup_days"] = parse_days(raw) if raw else (23, 25)
+    except ValueError as exc:
+        raise ConfigError("KAONA_FOLLOWUP_DAYS", f"must be days of the month like 23,25, got {raw!r}") from exc
+    for name, key, default in (("KAONA_REMINDER_TIME", "reminder_time", time(9, 0)),
+                               ("KAONA_NEW_REPORTS_TIME", "new_reports_time", time(17, 0))):  # fmt: skip
+        raw = env.get(name, "").strip()
+        try:
+            out[key] = parse_time(raw) if raw else default
+        except ValueError as exc:
+            raise ConfigError(name, f"must be a time like 09:00, got {raw!r}") from exc
+    schedule = Schedule(out["reminder_day"], out["followup_days"], out["deadline_day"],  # type: ignore[arg-type]
+                        out["digest_day"], out["reminder_time"])  # type: ignore[arg-type]  # fmt: skip
+    problems = schedule.problems()
+    if problems:
+        raise ConfigError("KAONA_REMINDER_DAY", "; ".join(problems))
+    return out
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -56,3 +56,5 @@ REGISTER = Command(("ลงทะเบียน", "register"), "ลงทะเ
 def normalise_code(text: str) -> str:
     """A code as typed ("๔๘๒ ๙๑๓", "482-913") -> "482913"."""
     return "".join(ch for ch in to_arabic_digits(text) if ch.isdigit())
+NOTIFY = Command(("แจ้งรายงานใหม่", "notify"), "แจ้งรายงานใหม่ เปิด|ปิด", "รับรายการรายงานใหม่วันละครั้ง (ผู้ประสานงาน)", "user")
+SCHEDULE = Command(("ตั้งเวลาแจ้งเตือน", "schedule"), "ตั้งเวลาแจ้งเตือน", "ตั้งวันแจ้งเตือน ติดตาม และส่งสรุป (ผู้ประสานงาน)", "user")

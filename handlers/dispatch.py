@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from bot.events import IncomingEvent
 from bot.render import Choice, fit, text
 from flows.report import FREE_TEXT
-from handlers import binding, export, history, membership, plan_upload, queries, report
+from handlers import binding, export, history, membership, plan_upload, queries, reminders, report
 from handlers.basic import handle_not_understood
 from handlers.commands import (
     ATTACH,
@@ -20,9 +20,11 @@ from handlers.commands import (
     HELP,
     HISTORY,
     INVITE,
+    NOTIFY,
     PROJECTS,
     REGISTER,
     REPORT,
+    SCHEDULE,
     STATUS,
     SUMMARY,
     Command,
@@ -36,7 +38,7 @@ STILL_REPORTING = "การรายงานที่ทำค้างไว�
 # In the order help lists them.
 COMMANDS: tuple[Command, ...] = (
     REPORT, EDIT_REPORT, ATTACH, STATUS, PROJECTS, SUMMARY, HISTORY, EXPORT, BIND, INVITE, DELETE_REPORT,
-    REGISTER, HELP,
+    REGISTER, SCHEDULE, NOTIFY, HELP,
 )  # fmt: skip
 
 
@@ -119,6 +121,8 @@ ROUTES: tuple[tuple[Matcher, Handler], ...] = (
     (BIND.matches, binding.handle_bind),
     (INVITE.matches, binding.handle_invite),
     (REGISTER.matches, binding.handle_register),
+    (SCHEDULE.matches, reminders.handle_schedule),
+    (NOTIFY.matches, reminders.handle_notify),
 )
 DEFAULT: Handler = handle_not_understood
 
@@ -131,6 +135,10 @@ def route(event: IncomingEvent) -> Handler:
 def dispatch(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     """A conversation under way first, then the routes in order, then the default."""
     in_conversation = conversation(event, deps)
+    schedule_draft = None if in_conversation is not None else reminders.active_draft(event, deps)
+    interrupting = any(command.matches(event) for command, _ in INTERRUPTING) or SCHEDULE.matches(event)
+    if schedule_draft is not None and not interrupting:
+        return reminders.handle_schedule_conversation(event, deps, schedule_draft)
     if in_conversation is not None:
         return in_conversation(event, deps)
     for matches, handler in ROUTES:

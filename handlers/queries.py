@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from sqlalchemy.orm import Session
 
 from bot.events import IncomingEvent
 from bot.render import QUICK_REPLY_LIMIT, Choice, clip, text, utf16_len
@@ -184,9 +187,26 @@ def handle_summary(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     projects = access.visible_projects(deps.session, viewer_of(event))
     if not projects:
         return [text(nothing_here(event))]
-    projects = current_year_projects(projects, deps.today)
-    reports = latest_reports(deps.session, [p.id for p in projects])
-    month = YearMonth.of(deps.today)
+    summary = summarise(deps.session, projects, deps.today, tolerance=deps.settings.plan_tolerance)
+    return [text(summary.text)]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The `สรุป` answer and what it found; the coordinators' digest sends the same."""
+
+    text: str
+    projects: list[Project]
+    missing: list[Project]
+    behind: list[Project]
+
+
+def summarise(session: Session, projects: Sequence[Project], today: date, *, tolerance: Decimal) -> Summary:
+    """Who reported this month, who has not, who is behind plan (by how much), for the
+    projects of the current fiscal year among ``projects`` (which must not be empty)."""
+    projects = current_year_projects(projects, today)
+    reports = latest_reports(session, [p.id for p in projects])
+    month = YearMonth.of(today)
     reported, missing, behind = [], [], []
     for project in projects:
         report = reports.get(project.id)
@@ -195,11 +215,11 @@ def handle_summary(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
         else:
             missing.append(project)
         actual = Decimal(report.percent) if report else None
-        where = standing(plan_steps(project.steps), actual, deps.today, tolerance=deps.settings.plan_tolerance)
+        where = standing(plan_steps(project.steps), actual, today, tolerance=tolerance)
         if where.status is Status.BEHIND:
             behind.append((project, where))
     head = [
-        f"สรุปความก้าวหน้า ณ {format_thai_date(deps.today)} · ปีงบประมาณ {projects[0].fiscal_year}",
+        f"สรุปความก้าวหน้า ณ {format_thai_date(today)} · ปีงบประมาณ {projects[0].fiscal_year}",
         f"รายงานแล้วเดือนนี้ {len(reported)} จาก {len(projects)} โครงการ",
     ]
     sections: list[tuple[str, list[str]]] = []
@@ -215,7 +235,7 @@ def handle_summary(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     for title, rows in sections:
         lines.append(title)
         lines.extend(capped(rows, budget // len(sections)))
-    return [text("\n".join(lines + tail))]
+    return Summary("\n".join(lines + tail), list(projects), missing, [p for p, _ in behind])
 
 
 def _size(lines: Sequence[str]) -> int:

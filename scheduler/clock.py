@@ -7,6 +7,7 @@ clock that was down runs a missed job once, not once per missed tick.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -23,6 +24,10 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
     scheduler.add_job(jobs.retry_due_messages, "interval", minutes=1, args=[services], id="retry_due_messages", **defaults)
     scheduler.add_job(jobs.purge_expired_state, "interval", hours=1, args=[services], id="purge_expired_state", **defaults)
     scheduler.add_job(jobs.report_inbox, "interval", minutes=15, args=[services], id="report_inbox", **defaults)
+    # Reminders, follow-ups, digests and new-report notices: whatever is due, through the
+    # ledger, every few minutes, and once at start (catching up missed runs in the grace window).
+    scheduler.add_job(jobs.send_due_messages, "interval", minutes=5, args=[services], id="send_due_messages",
+                      next_run_time=datetime.now(services.settings.tz), **defaults)  # fmt: skip
     return scheduler
 
 

@@ -6,6 +6,7 @@ import logging
 
 from bot.delivery import sweep
 from bot.services import Services
+from scheduler import runs
 from storage import inbox
 from storage.state import SqlStateStore
 
@@ -30,3 +31,12 @@ def report_inbox(services: Services) -> dict[str, int]:
     if counts.get("parked"):
         log.warning("inbox has %d parked event(s): see `kaona inbox`", counts["parked"])
     return counts
+
+
+def send_due_messages(services: Services) -> runs.RunResult:
+    """Reminders, follow-ups, digests and new-report notices due now (each once)."""
+    result = runs.run(services, services.clock())
+    if result.kept or result.skipped:
+        log.info("scheduled messages: %s, cost %d, %d skipped by the quota guard",
+                 result.statuses, result.cost, len(result.skipped))  # fmt: skip
+    return result

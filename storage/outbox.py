@@ -62,14 +62,16 @@ def enqueue_push(
     purpose: str,
     dedupe_key: str | None = None,
     inbox_event_id: int | None = None,
+    retry_key: str | None = None,
 ) -> OutboxMessage | None:
-    """Queue a push. With a dedupe key already in the ledger, nothing is queued (None)."""
+    """Queue a push. With a dedupe key already in the ledger, nothing is queued (None).
+    A scheduled message passes the ``retry_key`` derived from its ledger row."""
     now = utcnow()
     values = {
         "kind": "push",
         "chat_id": chat_id,
         "reply_token": None,
-        "retry_key": str(uuid.uuid4()),
+        "retry_key": retry_key or str(uuid.uuid4()),
         "dedupe_key": dedupe_key,
         "purpose": purpose,
         "messages": _dump(messages),
@@ -85,6 +87,23 @@ def enqueue_push(
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing().returning(OutboxMessage.id)
     new_id = session.execute(stmt).scalar_one_or_none()
     return None if new_id is None else session.get(OutboxMessage, new_id)
+
+
+def enqueue_pushes(session: Session, pushes: Sequence[tuple[str, Sequence[dict[str, Any]], str, str, str]]) -> dict[str, int]:
+    """Queue many pushes in one statement: (chat id, messages, purpose, dedupe key, retry
+    key) each; returns dedupe key -> row id of those queued (a key already there is skipped)."""
+    if not pushes:
+        return {}
+    now = utcnow()
+    values = [
+        {"kind": "push", "chat_id": chat_id, "reply_token": None, "retry_key": retry_key, "dedupe_key": dedupe_key,
+         "purpose": purpose, "messages": _dump(messages), "inbox_event_id": None, "status": "pending", "attempts": 0,
+         "fallback_push": False, "cost": 0, "next_attempt_at": now, "created_at": now}
+        for chat_id, messages, purpose, dedupe_key, retry_key in pushes
+    ]  # fmt: skip
+    stmt = dialect_insert(session)(OutboxMessage).values(values).on_conflict_do_nothing()
+    rows = session.execute(stmt.returning(OutboxMessage.dedupe_key, OutboxMessage.id))
+    return {str(key): int(row_id) for key, row_id in rows}
 
 
 def rows_for_event(session: Session, inbox_event_id: int) -> list[int]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from storage import access_models, models, plan_models, report_models
+from storage import access_models, models, plan_models, reminder_models, report_models
 from storage.db import Base
 
 metadata = Base.metadata
-MODEL_MODULES = (models, plan_models, access_models, report_models)
+MODEL_MODULES = (models, plan_models, access_models, report_models, reminder_models)

@@ -3,6 +3,7 @@
 - ``runtime``: the processes and their tools (serve, worker, clock, migrate, inbox, line-server, chat, demo)
 - ``plans``: import, template, export, projects
 - ``access``: invite, bind, unbind, coordinators, groups, richmenu
+- ``reminders``: remind, digest, quota, schedule, holidays
 - ``common``: the database and project look-up they share
 """
 
@@ -14,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import access, plans, runtime
+from bot.cli import access, plans, reminders, runtime
 from plans.errors import ConfigError, KaonaError
 
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     runtime.add_commands(sub)
     plans.add_commands(sub)
     access.add_commands(sub)
+    reminders.add_commands(sub)
     return parser
 
 

@@ -79,6 +79,7 @@ def _line_api(world: World, access_token: str) -> Blueprint:
 
     @api.post("/message/reply")
     def reply() -> Response:
+        world.admit("reply")
         body = _body()
         _validate(rules.validate_reply(body))
         delivery = world.reply(body["replyToken"], body["messages"],
@@ -87,6 +88,7 @@ def _line_api(world: World, access_token: str) -> Blueprint:
 
     @api.post("/message/push")
     def push() -> Response:
+        world.admit("push")
         key = _retry_key()
         body = _body()
         _validate(rules.validate_push(body))
@@ -134,7 +136,7 @@ def _line_api(world: World, access_token: str) -> Blueprint:
 
     @api.get("/<any(group, room):kind>/<chat_id>/members/count")
     def member_count(kind: str, chat_id: str) -> Response:
-        return _json({"count": len(chat(kind, chat_id).members)})
+        return _json({"count": chat(kind, chat_id).member_count})
 
     @api.get("/group/<group_id>/summary")
     def group_summary(group_id: str) -> Response:
@@ -298,6 +300,10 @@ def _control(world: World) -> Blueprint:
     def get_quota() -> Response:
         return _json({"limit": world.quota(), "usage": world.usage()})
 
+    @local.get("/rate-limit")
+    def get_rate_limit() -> Response:
+        return _json({"perSecond": world.rate_limit, "refused": world.rate_limited()})
+
     @local.post("/quota")
     def set_quota() -> Response:
         world.set_quota(_body().get("limit"))
@@ -348,9 +354,11 @@ class LocalLineServer:
 
     def __init__(self, *, access_token: str = "local-token", quota: int | None = 300,
                  reply_token_ttl: float = 60.0, port: int = 0, host: str = "127.0.0.1",
-                 clock: Callable[[], float] | None = None, world: World | None = None) -> None:
+                 clock: Callable[[], float] | None = None, world: World | None = None,
+                 rate_limit: int | None = 2000) -> None:
         self.access_token = access_token
-        self.world = world or World(quota=quota, reply_token_ttl=reply_token_ttl, clock=clock)
+        self.world = world or World(quota=quota, reply_token_ttl=reply_token_ttl, clock=clock,
+                                    rate_limit=rate_limit)
         self.app = create_app(self.world, access_token)
         self._host = host
         self._port = port

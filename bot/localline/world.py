@@ -9,10 +9,12 @@ charge), so concurrent requests cannot double-deliver or overspend.
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -47,6 +49,12 @@ class Group:
     members: list[str] = field(default_factory=list)
     kind: str = "group"  # "group" or "room"
     picture_url: str | None = None
+    # What LINE counts for the group when tests set it: members the bot never saw included.
+    count: int | None = None
+
+    @property
+    def member_count(self) -> int:
+        return self.count if self.count is not None else len(self.members)
 
 
 @dataclass
@@ -92,6 +100,18 @@ class Fault:
 
 
 @dataclass
+class _RandomFaults:
+    """A share of the requests to a path fail, drawn from ``outcomes`` (a status, or
+    "timeout": the answer comes after ``latency``, the request itself is carried out)."""
+
+    path_prefix: str
+    rate: float
+    outcomes: tuple[int | str, ...]
+    latency: float
+    rng: random.Random
+
+
+@dataclass
 class _Token:
     chat_id: str
     issued_at: float
@@ -117,8 +137,11 @@ class World:
     """Users, groups, reply tokens, quota, faults and the record of accepted sends."""
 
     def __init__(self, *, quota: int | None = 300, reply_token_ttl: float = 60.0,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, rate_limit: int | None = 2000) -> None:
         self.reply_token_ttl = reply_token_ttl
+        # LINE's limit for each of reply and push: requests per second, over it 429.
+        self.rate_limit = rate_limit
+        self._recent: dict[str, deque[float]] = {}
         self.clock: Clock = clock or time.time
         self._initial_quota = quota
         self._lock = threading.RLock()
@@ -135,6 +158,8 @@ class World:
         self._deliveries: list[Delivery] = []
         self._requests: list[RequestLog] = []
         self._faults: list[Fault] = []
+        self._random_faults: list[_RandomFaults] = []
+        self._rate_limited = 0
         self._retry_keys: dict[str, _Accepted] = {}
         self._usage: dict[tuple[int, int], int] = {}
         self._contents: dict[str, tuple[bytes, str]] = {}
@@ -173,6 +198,11 @@ class World:
             group = Group(group_id, name, list(dict.fromkeys(member_ids)), kind, picture_url)
             self._groups[group_id] = group
             return group
+
+    def set_member_count(self, group_id: str, count: int | None) -> None:
+        """The member count LINE reports (and charges a push into the group)."""
+        with self._lock:
+            self._groups[group_id].count = count
 
     def add_room(self, room_id: str, member_ids: list[str]) -> Group:
         return self.add_group(room_id, "", member_ids, kind="room")
@@ -289,7 +319,7 @@ class World:
         if user is not None and user.friend:
             return 1
         group = self._groups.get(to)
-        return len(group.members) if group is not None else None
+        return group.member_count if group is not None else None
 
     def _check_mentions(self, chat_id: str | None, messages: list[dict[str, Any]]) -> None:
         group = self._groups.get(chat_id) if chat_id else None
@@ -364,6 +394,13 @@ class World:
         with self._lock:
             return list(self._faults)
 
+    def inject_random_faults(self, path_prefix: str, *, rate: float,
+                             outcomes: Sequence[int | str] = (500, 429, "timeout"),
+                             latency: float = 1.0, seed: int = 0) -> None:
+        with self._lock:
+            self._random_faults.append(_RandomFaults(path_prefix, rate, tuple(outcomes), latency,
+                                                     random.Random(seed)))
+
     def take_fault(self, path: str) -> Fault | None:
         """The first fault matching ``path``, counting one use of it."""
         with self._lock:
@@ -374,7 +411,33 @@ class World:
                     if fault.times == 0:
                         self._faults.remove(fault)
                     return fault
+            for drawn in self._random_faults:
+                if path.startswith(drawn.path_prefix) and drawn.rng.random() < drawn.rate:
+                    outcome = drawn.rng.choice(drawn.outcomes)
+                    if outcome == "timeout":
+                        return Fault(path, None, drawn.latency)
+                    return Fault(path, int(outcome))
             return None
+
+    # -- rate limit ---------------------------------------------------------
+    def admit(self, family: str) -> None:
+        """Count one request of ``family`` ("reply", "push"); 429 past the rate limit."""
+        if self.rate_limit is None:
+            return
+        with self._lock:
+            now = time.monotonic()
+            recent = self._recent.setdefault(family, deque())
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) >= self.rate_limit:
+                self._rate_limited += 1
+                raise LineError(429, {"message": "The API rate limit has been exceeded. Try again later."})
+            recent.append(now)
+
+    def rate_limited(self) -> int:
+        """How many requests were refused for the rate limit."""
+        with self._lock:
+            return self._rate_limited
 
     # -- quota --------------------------------------------------------------
     def set_quota(self, limit: int | None) -> None:

@@ -18,7 +18,7 @@ from tests.conftest import RunningBot
 def test_the_clock_schedules_its_jobs_in_the_bot_time_zone(bot: RunningBot) -> None:
     scheduler = build_scheduler(bot.services, BackgroundScheduler(timezone=bot.services.settings.tz))
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs_by_id) == {"retry_due_messages", "purge_expired_state", "report_inbox"}
+    assert set(jobs_by_id) == {"retry_due_messages", "purge_expired_state", "report_inbox", "send_due_messages"}
     assert all(job.coalesce and job.max_instances == 1 for job in jobs_by_id.values())
     assert str(scheduler.timezone) == "Asia/Bangkok"
 
@@ -46,3 +46,15 @@ def test_purge_and_inbox_report(bot: RunningBot) -> None:
     bot.client.send_text(user_source("U1"), "ช่วยเหลือ")
     bot.settle()
     assert jobs.report_inbox(bot.services) == {"done": 1}
+
+
+def test_the_clock_sends_what_is_due_once_however_often_it_looks(bot_factory) -> None:
+    from tests.handlers.helpers import bind_group, load_plans
+
+    bot: RunningBot = bot_factory(worker_mode="external")
+    sample, _ = load_plans(bot)
+    bind_group(bot, "Cclock", [p.id for p in sample], ["U1", "U2"])
+    first = jobs.send_due_messages(bot.services)  # today (Sat 21 Nov 2026) is in the grace window of Fri the 20th
+    assert [p.send.target for p in first.kept] == ["Cclock"]
+    jobs.send_due_messages(bot.services)
+    assert len(bot.world.deliveries("push", to="Cclock")) == 1
