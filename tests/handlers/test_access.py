@@ -98,9 +98,20 @@ def test_not_found_reads_the_same_whether_or_not_the_project_exists(world) -> No
     bot, _, _ = world
     b_coordinator = PERSONAS["coordinator_b"]
     real = ask(bot, b_coordinator, "สถานะ อบรมอาสาสมัคร")  # exists, but in unit A
-    made_up = ask(bot, b_coordinator, "สถานะ โครงการที่ไม่มีอยู่จริงเลย")
-    assert real.replace("อบรมอาสาสมัคร", "X") == made_up.replace("โครงการที่ไม่มีอยู่จริงเลย", "X")
+    [delivery] = bot.world.deliveries(to="Ucoordb")[-1:]
+    made_up = ask(bot, b_coordinator, "สถานะ อบรมอาสาสมัครที่ไม่มีอยู่จริงเลย")
+    assert real.startswith("ไม่พบโครงการ “อบรมอาสาสมัคร”") and made_up.startswith("ไม่พบโครงการ")
+    assert real.split("”", 1)[1] == made_up.split("”", 1)[1]  # the same words either way
+    # The close matches offered are unit B's own projects, never the unit A one asked for.
+    with bot.services.sessions() as session:
+        visible = access.visible_project_ids(session, access.Viewer("user", "Ucoordb", "Ucoordb"))
+    offered = [int(i["action"]["text"].split("#")[1]) for i in delivery.messages[0].get("quickReply", {}).get("items", [])]
+    assert set(offered) <= visible and target_name_absent(bot, real)
     assert "ยังไม่มีโครงการ" in ask(bot, PERSONAS["stranger"], "สถานะ อบรมอาสาสมัคร")
+
+
+def target_name_absent(bot: RunningBot, answer: str) -> bool:
+    return "อบรมอาสาสมัครป้องกันภัย" not in answer
 
 
 def test_a_member_who_leaves_the_group_loses_access_one_to_one(world) -> None:
