@@ -44,6 +44,10 @@ class Settings:
     outbox_stale_seconds: int = 120
     # Percentage points either side of the plan that still count as "on plan".
     plan_tolerance: Decimal = Decimal(0)
+    # Where the web app is reachable from outside ("https://kaona.example.go.th"): with it,
+    # `ส่งออก` answers with a signed link to the workbook, valid for export_link_ttl seconds.
+    public_base_url: str | None = None
+    export_link_ttl_seconds: int = 24 * 3600
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -84,6 +88,9 @@ class Settings:
         policy = env.get("KAONA_EXPIRED_REPLY_POLICY", "push").strip() or "push"
         if policy not in ("push", "drop"):
             raise ConfigError("KAONA_EXPIRED_REPLY_POLICY", f"must be 'push' or 'drop', got {policy!r}")
+        public_base_url = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
+        if public_base_url is not None and not public_base_url.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_BASE_URL", f"must start with https:// (or http://), got {public_base_url!r}")
         worker_mode = env.get("KAONA_WORKER", "thread").strip() or "thread"
         if worker_mode not in ("thread", "external"):
             raise ConfigError("KAONA_WORKER", f"must be 'thread' or 'external', got {worker_mode!r}")
@@ -103,6 +110,8 @@ class Settings:
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),
             plan_tolerance=_tolerance(env),
+            public_base_url=public_base_url,
+            export_link_ttl_seconds=_int(env, "KAONA_EXPORT_LINK_TTL", 24 * 3600, low=60, high=30 * 86400),
         )
 
 

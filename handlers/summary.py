@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.render import clip, utf16_len
@@ -51,13 +52,22 @@ def unit_summary(
     unit_ids: Sequence[int] | None = None,
 ) -> Summary | None:
     """Where each unit visible to ``viewer`` stands on ``today`` (this fiscal month),
-    for the current fiscal year; ``unit_ids`` narrows it to those units (and the units
-    inside them). None when nothing is visible. Six queries, whatever the size."""
+    for the current fiscal year; ``unit_ids`` narrows it to those units. None when
+    nothing is visible. The scheduled digest calls this with the coordinator as
+    ``Viewer("user", user_id, user_id)``."""
     ids = visible_ids_query(session, viewer)
     if unit_ids is not None:
         ids = select(Project.id).where(Project.id.in_(ids), Project.unit_id.in_(unit_ids))
+    return summary_of(session, ids, today, tolerance=tolerance)
+
+
+def summary_of(
+    session: Session, ids: Select[Any], today: date, *, tolerance: Decimal = Decimal(0), fiscal_year: int | None = None
+) -> Summary | None:
+    """The summary of the projects whose ids ``ids`` selects, for ``fiscal_year`` (by
+    default the current one). Six queries, whatever the number of projects."""
     years = overview.fiscal_years(session, ids)
-    year = current_year(years, today)
+    year = fiscal_year if fiscal_year in years else current_year(years, today) if fiscal_year is None else None
     if year is None:
         return None
     this_year = select(Project.id).where(Project.id.in_(ids), Project.fiscal_year == year)

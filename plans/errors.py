@@ -22,7 +22,8 @@ KaonaError
 │   ├── LineServerError         5xx from LINE
 │   └── LineUnavailable         no answer: timeout or connection refused
 ├── StorageError                the database or Redis failed
-└── PlanError                   a plan file or plan data cannot be used
+├── PlanError                   a plan file or plan data cannot be used
+└── ExportLinkInvalid           a download link is forged, expired or no longer allowed -> 403
 """
 
 from __future__ import annotations
@@ -104,3 +105,8 @@ class StorageError(KaonaError):
 
 class PlanError(KaonaError):
     pass
+
+
+class ExportLinkInvalid(KaonaError):
+    """A signed export link that does not open: forged, expired, or for projects its
+    holder may no longer see. The web edge answers 403."""

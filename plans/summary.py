@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from plans.fiscal import YearMonth
 from plans.progress import Span, Status, planned_from_spans, status
@@ -152,3 +153,50 @@ def summarise(
         (UnitSummary(uid, rows[0].unit, tuple(rows)) for uid, rows in by_unit.items()), key=lambda u: u.unit
     )
     return Summary(on=today, fiscal_year=fiscal_year, units=tuple(units), other_years=other_years)
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    """The summary as plain JSON values (docs/EXPORT_JSON.md)."""
+    return {
+        "as_of": summary.on.isoformat(),
+        "fiscal_year": summary.fiscal_year,
+        "units": [
+            {
+                "unit": u.unit,
+                "projects": len(u.projects),
+                "reported_this_month": len(u.reported),
+                "on_plan": len(u.with_status(Status.ON_TRACK)),
+                "ahead": len(u.with_status(Status.AHEAD)),
+                "behind": len(u.behind),
+                "no_monthly_plan": len(u.with_status(Status.NO_PLAN)),
+                "budget_received": _num(u.received),
+                "budget_disbursed": _num(u.disbursed),
+            }
+            for u in summary.units
+        ],
+        "projects": [
+            {
+                "id": p.id,
+                "code": p.code,
+                "name": p.name,
+                "unit": p.unit,
+                "planned_percent": _num(p.planned),
+                "actual_percent": _num(p.actual),
+                "status": p.status.name.lower(),
+                "status_th": p.status.label_th,
+                "gap_points": _num(p.points),
+                "last_report": p.last_number,
+                "last_reported_on": None if p.last_reported_on is None else p.last_reported_on.isoformat(),
+                "reported_this_month": p.reported_this_month,
+                "budget_received": _num(p.budget),
+                "budget_disbursed": _num(p.disbursed),
+            }
+            for p in summary.projects
+        ],
+    }
+
+
+def _num(value: Decimal | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
