@@ -33,7 +33,9 @@ from plans.official_form import (
 from plans.summary import Summary
 
 FONT = "TH Sarabun New"  # the BMA's document font; LibreOffice/Excel fall back when absent
-BE_DATE = "[$-th-TH,107]d/mm/yyyy"  # shown in the Buddhist Era by Excel and LibreOffice
+# The Thai Buddhist calendar (LCID 041E, calendar 07): "16/01/2566" in Excel and LibreOffice
+# alike; the newer "[$-th-TH,107]" is not read by LibreOffice.
+BE_DATE = "[$-107041E]dd/mm/yyyy"
 PERCENT = "0.00"
 BAHT = "#,##0.00"
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -85,6 +87,7 @@ def _summary_sheet(ws: Worksheet, summary: Summary) -> None:
         for col, fmt in ((4, PERCENT), (5, PERCENT), (7, BE_DATE), (8, BAHT), (9, BAHT)):
             ws.cell(row, col).number_format = fmt
         _body_row(ws, row, len(SUMMARY_HEADERS))
+        ws.row_dimensions[row].height = _height(max(_lines(p.name, 50), _lines(p.unit, 30)))
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:I{max(ws.max_row, 2)}"
     _print_setup(ws, title_rows="2:2")
@@ -118,16 +121,18 @@ def _project_sheet(ws: Worksheet, form: ProjectForm, on: date) -> None:
         ("ผลการดำเนินงานตามตัวชี้วัด", sheet.kpi_value or "-", None),
     ]
     for label, value, fmt in particulars:
-        ws.append([label, value])
+        # The label over the two narrow columns, the value over the rest of the width.
+        ws.append([label, None, value])
         row = ws.max_row
-        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=8)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=8)
         ws.cell(row, 1).font = Font(name=FONT, bold=True)
-        ws.cell(row, 2).font = Font(name=FONT)
-        ws.cell(row, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        ws.cell(row, 1).alignment = WRAP
+        ws.cell(row, 3).font = Font(name=FONT)
+        ws.cell(row, 3).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         if fmt:
-            ws.cell(row, 2).number_format = fmt
-        if isinstance(value, str) and len(value) > 90:
-            ws.row_dimensions[row].height = 18 * (len(value) // 90 + 1)
+            ws.cell(row, 3).number_format = fmt
+        ws.row_dimensions[row].height = _height(max(_lines(str(value), 150), _lines(label, 20)))
     ws.append([])
     ws.append(["2. รายงานความก้าวหน้าของโครงการและการใช้จ่ายงบประมาณ"])
     ws.cell(ws.max_row, 1).font = Font(name=FONT, bold=True)
@@ -142,7 +147,7 @@ def _project_sheet(ws: Worksheet, form: ProjectForm, on: date) -> None:
         ws.cell(row, 4).number_format = PERCENT
         ws.cell(row, 5).number_format = BAHT
         _body_row(ws, row, len(REPORT_HEADERS))
-        ws.row_dimensions[row].height = min(400, 18 * (len(e.work_done) // 70 + e.work_done.count("\n") + 1))
+        ws.row_dimensions[row].height = _height(max(_lines(e.work_done, 60), _lines(ws.cell(row, 8).value or "", 40)))
     if not entries:
         ws.append(["", "", "ยังไม่มีรายงานความก้าวหน้า"])
     _curve(ws, form, on)
@@ -159,6 +164,7 @@ def _curve(ws: Worksheet, form: ProjectForm, on: date) -> None:
     for period in monthly(form.sheet, form.entries, on):
         ws.append([period.label, _float(period.planned), _float(period.actual)])
         _body_row(ws, ws.max_row, 3, formats={2: PERCENT, 3: PERCENT})
+        ws.row_dimensions[ws.max_row].height = _height(1)
     last = ws.max_row
     quarter_top = last + 2
     _header(ws, quarter_top, (("ไตรมาส", 0), ("แผนสะสม (%)", 0), ("ผลสะสม (%)", 0)))
@@ -167,6 +173,7 @@ def _curve(ws: Worksheet, form: ProjectForm, on: date) -> None:
         for col, value in enumerate((period.label, _float(period.planned), _float(period.actual)), start=1):
             ws.cell(row, col, value)
         _body_row(ws, row, 3, formats={2: PERCENT, 3: PERCENT})
+        ws.row_dimensions[row].height = _height(_lines(period.label, 8))
 
     chart = LineChart()
     chart.title = "ความก้าวหน้าสะสม: แผนเทียบกับผล"
@@ -190,6 +197,8 @@ def _header(ws: Worksheet, row: int, headers: Sequence[tuple[str, int]]) -> None
         cell.border = BOX
         if width:
             ws.column_dimensions[_letter(col)].width = width
+    tallest = max(_lines(label, width or 12) for label, width in headers)
+    ws.row_dimensions[row].height = _height(tallest)
 
 
 def _body_row(ws: Worksheet, row: int, columns: int, *, formats: dict[int, str] | None = None) -> None:
@@ -229,6 +238,19 @@ def _letter(col: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(col)
+
+
+def _lines(text: str, width: int) -> int:
+    """About how many lines ``text`` takes in a column ``width`` characters wide: Thai
+    vowel and tone marks above and below the line take no width of their own."""
+    def visible(line: str) -> int:
+        return sum(1 for ch in line if not ("\u0e31" <= ch <= "\u0e3a" or "\u0e47" <= ch <= "\u0e4e"))
+
+    return sum(max(1, -(-visible(line) // width)) for line in text.split("\n"))
+
+
+def _height(lines: int) -> float:
+    return min(409, 20 * lines)  # points; 409 is Excel's most
 
 
 def _float(value: Decimal | None) -> float | None:
