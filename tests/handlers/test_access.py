@@ -43,6 +43,9 @@ SEES_P = {"member", "member_dm", "coordinator_a", "coordinator_b_in_g1"}
 COMMANDS = [
     ("สถานะ {p}", SEES_P),
     ("status {p}", SEES_P),
+    ("สถานะ", SEES_P),
+    ("สรุป สำนักงานเขตตัวอย่าง", SEES_P),
+    ("ส่งออก", SEES_P),
     ("โครงการ", SEES_P),
     ("สรุป", SEES_P),
     ("summary", SEES_P),
@@ -78,6 +81,7 @@ def test_every_command_for_every_persona(world) -> None:
     leaks = []
     for typed, allowed in COMMANDS:
         for persona, source in PERSONAS.items():
+            before = len(bot.world.deliveries(to=source.get("groupId") or source["userId"]))
             answer = ask(bot, source, typed.format(p=fragment))
             # Everyone gets an answer, except in a group where "รายงาน <something>" names no
             # project of the group: that is taken for chatter, exactly as for a made-up name.
@@ -85,13 +89,62 @@ def test_every_command_for_every_persona(world) -> None:
             assert answer or (chatter and persona not in allowed), (typed, persona)
             if typed.startswith(("รายงาน", "report", "แก้ไขรายงาน")):
                 ask(bot, source, "ยกเลิก")
-            got_data = target.name in answer or bool(re.search(r"รหัสผูกกลุ่ม: \d{6}", answer))
+            answer = everything_seen(bot, source, before)
+            button = f' #{target.id}"' in answer  # a button (its label clipped) that asks for P
+            got_data = target.name in answer or button or bool(re.search(r"รหัสผูกกลุ่ม: \d{6}", answer))
             if persona in allowed:
                 assert got_data, (typed, persona, answer)
             else:
                 if got_data or any(name in answer for name in unit_a_names if persona != "coordinator_a"):
                     leaks.append((typed, persona, answer[:200]))
     assert leaks == []
+
+
+def everything_seen(bot: RunningBot, source: dict, before: int) -> str:
+    """All the answer in that chat since ``before``: texts, quick-reply buttons and whole
+    Flex contents, not only what `ask` reads, so a name in a button or a card counts."""
+    import json
+
+    chat = source.get("groupId") or source["userId"]
+    deliveries = bot.world.deliveries(to=chat)[before:]
+    return json.dumps([d.messages for d in deliveries], ensure_ascii=False)
+
+
+def test_every_link_opens_only_what_its_asker_may_see(world, bot_factory) -> None:
+    import io
+    from urllib.error import HTTPError
+    from urllib.request import urlopen
+
+    from openpyxl import load_workbook
+
+    bot, target, unit_a = world
+    linked = bot_factory(public_base_url="https://kaona.example.go.th")
+    unit_a_names = {p.name for p in unit_a}
+    for typed in ("ส่งออก", "ส่งออก อบรมอาสาสมัคร"):
+        for persona, source in PERSONAS.items():
+            answer = ask(linked, source, typed)
+            urls = [w for w in answer.split() if "/exports/" in w]
+            shown: set[object] = set()
+            if urls:
+                [url] = urls
+                with urlopen(url.replace("https://kaona.example.go.th", linked.url)) as response:
+                    book = load_workbook(io.BytesIO(response.read()))
+                shown = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value}
+            if persona in SEES_P:
+                assert target.name in shown, (typed, persona, answer[:200])
+            if persona != "coordinator_a":
+                assert shown & unit_a_names <= ({target.name} if persona in SEES_P else set()), (typed, persona)
+    # B's payload under A's signature (and A's under B's): neither opens.
+    def token(persona: str) -> str:
+        link = next(w for w in ask(linked, PERSONAS[persona], "ส่งออก").split() if "/exports/" in w)
+        return link.rsplit("/", 1)[1]
+
+    a_payload, a_signed = token("coordinator_a").rsplit(".", 2)[0], token("coordinator_a").rsplit(".", 2)[1:]
+    b_payload, b_signed = token("coordinator_b").rsplit(".", 2)[0], token("coordinator_b").rsplit(".", 2)[1:]
+    for swapped in (".".join([b_payload, *a_signed]), ".".join([a_payload, *b_signed])):
+        with pytest.raises(HTTPError) as refused:
+            urlopen(f"{linked.url}/exports/{swapped}")
+        assert refused.value.code == 403
 
 
 def test_not_found_reads_the_same_whether_or_not_the_project_exists(world) -> None:
