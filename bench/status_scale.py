@@ -115,19 +115,22 @@ class QueryCounter:
 
 def timed(label: str, run: Callable[[], Any], counter: QueryCounter, repeat: int, memory: bool) -> None:
     times: list[float] = []
+    cpu: list[float] = []
     queries = 0
     if memory:
         tracemalloc.start()
     for _ in range(repeat):
         before = counter.count
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = run()
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
         queries = counter.count - before
     peak = tracemalloc.get_traced_memory()[1] if memory else 0
     tracemalloc.stop()
     size = sum(len(str(m)) for m in result) if isinstance(result, Sequence) else 0
     print(f"{label:<34} median {statistics.median(times):6.3f} s  (min {min(times):.3f}, max {max(times):.3f})"
+          f"  cpu {statistics.median(cpu):6.3f} s"
           f"  {queries:>3} queries" + (f"  peak {peak / 1e6:.0f} MB traced" if memory else "")
           + f"  reply {size / 1000:.1f} kB")  # fmt: skip
 

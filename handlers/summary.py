@@ -65,14 +65,14 @@ def summary_of(
     session: Session, ids: Select[Any], today: date, *, tolerance: Decimal = Decimal(0), fiscal_year: int | None = None
 ) -> Summary | None:
     """The summary of the projects whose ids ``ids`` selects, for ``fiscal_year`` (by
-    default the current one). Six queries, whatever the number of projects."""
+    default the current one). Six queries, whatever the number of projects; the plan is summed in SQL."""
     years = overview.fiscal_years(session, ids)
     year = fiscal_year if fiscal_year in years else current_year(years, today) if fiscal_year is None else None
     if year is None:
         return None
     this_year = select(Project.id).where(Project.id.in_(ids), Project.fiscal_year == year)
     rows = overview.project_rows(session, this_year)
-    spans = overview.step_spans(session, this_year)
+    planned = overview.planned_percents(session, this_year, today)
     latest = overview.latest_rows(session, this_year)
     paths = overview.unit_paths(session)
     facts = []
@@ -81,7 +81,7 @@ def summary_of(
         facts.append(
             ProjectFacts(
                 id=row.id, name=row.name, code=row.code, unit_id=row.unit_id, unit=paths.get(row.unit_id, ""),
-                budget=row.budget, spans=spans.get(row.id, []),
+                budget=row.budget, planned=planned.get(row.id),
                 last_number=last.number if last else None, last_reported_on=last.reported_on if last else None,
                 last_percent=last.percent if last else None, disbursed=last.disbursed if last else Decimal(0),
             )

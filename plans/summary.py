@@ -9,14 +9,15 @@ read it; rendering is elsewhere (bot/status_cards.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from plans.fiscal import YearMonth
-from plans.progress import Span, Status, planned_from_spans, status
+from plans.progress import Status, status
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -49,27 +50,27 @@ class UnitSummary:
     unit: str
     projects: tuple[ProjectStanding, ...]
 
-    @property
+    @cached_property
     def reported(self) -> list[ProjectStanding]:
         return [p for p in self.projects if p.reported_this_month]
 
-    @property
+    @cached_property
     def missing(self) -> list[ProjectStanding]:
         return [p for p in self.projects if not p.reported_this_month]
 
     def with_status(self, wanted: Status) -> list[ProjectStanding]:
         return [p for p in self.projects if p.status is wanted]
 
-    @property
+    @cached_property
     def behind(self) -> list[ProjectStanding]:
         """Behind plan, the furthest behind first."""
         return sorted(self.with_status(Status.BEHIND), key=lambda p: (p.points or ZERO, p.id))
 
-    @property
+    @cached_property
     def received(self) -> Decimal:
         return sum((p.budget or ZERO for p in self.projects), ZERO)
 
-    @property
+    @cached_property
     def disbursed(self) -> Decimal:
         return sum((p.disbursed for p in self.projects), ZERO)
 
@@ -81,30 +82,30 @@ class Summary:
     units: tuple[UnitSummary, ...]
     other_years: int = 0  # visible projects of other fiscal years, not counted
 
-    @property
+    @cached_property
     def projects(self) -> list[ProjectStanding]:
         return [p for unit in self.units for p in unit.projects]
 
     def count(self, wanted: Status) -> int:
         return sum(1 for p in self.projects if p.status is wanted)
 
-    @property
+    @cached_property
     def reported(self) -> int:
         return sum(1 for p in self.projects if p.reported_this_month)
 
-    @property
+    @cached_property
     def behind(self) -> list[ProjectStanding]:
         return sorted((p for u in self.units for p in u.behind), key=lambda p: (p.points or ZERO, p.id))
 
-    @property
+    @cached_property
     def missing(self) -> list[ProjectStanding]:
         return [p for u in self.units for p in u.missing]
 
-    @property
+    @cached_property
     def received(self) -> Decimal:
         return sum((u.received for u in self.units), ZERO)
 
-    @property
+    @cached_property
     def disbursed(self) -> Decimal:
         return sum((u.disbursed for u in self.units), ZERO)
 
@@ -119,7 +120,7 @@ class ProjectFacts:
     unit_id: int
     unit: str
     budget: Decimal | None
-    spans: Sequence[Span]
+    planned: Decimal | None  # the plan on the day asked about; None: no monthly plan
     last_number: int | None = None
     last_reported_on: date | None = None
     last_percent: Decimal | None = None
@@ -127,7 +128,7 @@ class ProjectFacts:
 
 
 def project_standing(facts: ProjectFacts, today: date, *, tolerance: Decimal = ZERO) -> ProjectStanding:
-    planned = planned_from_spans(facts.spans, today)
+    planned = facts.planned
     done = facts.last_percent if facts.last_percent is not None else ZERO
     month = YearMonth.of(today)
     return ProjectStanding(

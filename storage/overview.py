@@ -4,18 +4,29 @@ no lazy loading), each taking the visible projects as a query of ids."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import (
+    Float,
+    Integer,
+    Numeric,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from plans.fiscal import YearMonth
-from plans.progress import Span
 from storage.plan_models import ProgressReport, Project, Step, Unit
 
 Ids = Select[Any]
@@ -61,24 +72,41 @@ def fiscal_years(session: Session, ids: Ids) -> dict[int, int]:
     return {int(year): int(n) for year, n in rows}
 
 
-def step_spans(session: Session, ids: Ids, *, fiscal_year: int | None = None) -> dict[int, list[Span]]:
-    """The current plan's steps of each project as weight and month span."""
+def _ordinal(month_key: Any) -> Any:
+    """"2027-03" -> 2027 * 12 + 2, in SQL (as ``YearMonth.ordinal``)."""
+    year = cast(func.substr(month_key, 1, 4), Integer)
+    return year * 12 + cast(func.substr(month_key, 6, 2), Integer) - 1
+
+
+def planned_percents(session: Session, ids: Ids, at: date) -> dict[int, Decimal | None]:
+    """The planned percent of each project on ``at``, summed in SQL over its current
+    steps: the formula of ``plans.progress.planned_percent`` (and ``planned_from_spans``,
+    which tests hold it to), one row per project instead of one per step. None when no
+    step has months; rounded to 1e-6 (SQLite sums in floating point)."""
+    month = YearMonth.of(at)
+    fraction = Decimal(1) if at >= month.last_day else Decimal(at.day) / Decimal(month.days)
+    now, x = literal(month.ordinal), literal(float(fraction), Numeric(12, 10))
+    first, last = _ordinal(S.first_month), _ordinal(S.last_month)
+    span = last - first + 1
+    elapsed = case(
+        (now < first, literal(0)),
+        (or_(now > last, and_(now == last, x >= 1)), span),
+        else_=(now - first) + x,
+    )
+    share = case((S.first_month.is_(None), None), else_=S.weight * elapsed / span)
     query = (
-        select(S.project_id, S.weight, S.first_month, S.last_month)
+        select(S.project_id, type_coerce(func.sum(share), Float), func.count(S.first_month))
         .join(Project.__table__, (P.id == S.project_id) & (P.plan_version == S.version))
         .where(P.id.in_(ids))
+        .group_by(S.project_id)
     )
-    if fiscal_year is not None:
-        query = query.where(P.fiscal_year == fiscal_year)
-    out: dict[int, list[Span]] = defaultdict(list)
-    ordinals: dict[str, int] = {}
-    for project_id, weight, first, last in session.connection().execute(query.order_by(S.project_id, S.position)):
-        if first and last:
-            start = ordinals.get(first) or ordinals.setdefault(first, YearMonth.from_key(first).ordinal)
-            end = ordinals.get(last) or ordinals.setdefault(last, YearMonth.from_key(last).ordinal)
-            out[project_id].append(Span(Decimal(weight), start, end))
-        else:
-            out[project_id].append(Span(Decimal(weight), None, None))
+    out: dict[int, Decimal | None] = {}
+    for project_id, total, scheduled in session.connection().execute(query):
+        if not scheduled:
+            out[project_id] = None
+            continue
+        value = Decimal(str(round(float(total), 6)))
+        out[project_id] = max(Decimal(0), min(Decimal(100), value))
     return out
 
 

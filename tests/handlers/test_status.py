@@ -122,7 +122,6 @@ def test_cards_stay_inside_line_limits_whatever_the_content() -> None:
 
     from bot.status_cards import status_card, status_carousel, summary_card
     from plans.model import PlanStep
-    from plans.progress import Span
     from plans.project_status import LastReport, ProjectStatus, step_states
     from plans.standing import standing
     from plans.summary import ProjectFacts, summarise
@@ -137,7 +136,7 @@ def test_cards_stay_inside_line_limits_whatever_the_content() -> None:
     )  # fmt: skip
     facts = [
         ProjectFacts(id=n, name=long, code=None, unit_id=n % 30, unit=f"{long}{n % 30}", budget=None,
-                     spans=[Span(Decimal(100), 2026 * 12 + 9, 2027 * 12 + 8)])
+                     planned=Decimal("44.35"))
         for n in range(500)
     ]  # fmt: skip
     summary = summarise(facts, today, 2570)
