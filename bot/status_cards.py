@@ -53,7 +53,7 @@ def status_alt(s: ProjectStatus) -> str:
     code = f" [{s.code}]" if s.code else ""
     lines = [
         f"📊 {clip(s.name, NAME_IN_CARD)}{code}",
-        f"ความก้าวหน้า {percent(where.actual)} · ตามแผน {percent(where.planned)} ณ {format_thai_date(s.on)}",
+        f"ความก้าวหน้า {percent(where.actual)} · ตามแผน ณ {format_thai_date(s.on)}: {percent(where.planned)}",
         f"สถานะ: {verdict(where)}",
     ]
     due = [st for st in s.steps if st.due_now]
@@ -74,6 +74,7 @@ def _status_bubble(s: ProjectStatus) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         _text(clip(s.name, NAME_IN_CARD), weight="bold", size="md", wrap=True),
         _text(" · ".join(x for x in (s.code, f"ปีงบประมาณ {s.fiscal_year}") if x), size="xs", color=GREY),
+        _text(f"เทียบกับแผน ณ {format_thai_date(s.on)}", size="xs", color=GREY),
         _bar_row("ผลงานจริง", where.actual, colour),
         _bar_row("ตามแผน", where.planned, GREY),
         _text(verdict(where), size="sm", weight="bold", color=colour, wrap=True, margin="md"),
