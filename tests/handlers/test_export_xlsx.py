@@ -29,6 +29,18 @@ CODE = "50310000-3105"
 
 @pytest.fixture
 def reported(bot: RunningBot):
+    return report_once(bot)
+
+
+@pytest.fixture
+def linked(bot_factory):
+    """A bot with a public address, and no other: a second bot on the same database would
+    take some of the events."""
+    bot = bot_factory(public_base_url="https://kaona.example.go.th", export_link_ttl_seconds=3600)
+    return report_once(bot)
+
+
+def report_once(bot: RunningBot):
     unit_a, unit_b = load_plans(bot)
     training = next(p for p in unit_a if p.code == CODE)
     bind_group(bot, "Cwork", [training.id], ["Usomchai"])
@@ -98,9 +110,8 @@ def test_the_workbook_has_numbers_dates_charts_and_agrees_with_the_summary(
     assert any(str(c.value).startswith("ไตรมาส 4") for row in ws.iter_rows() for c in row if c.value)
 
 
-def test_the_link_opens_for_the_one_who_asked_only(reported, bot_factory) -> None:
-    bot, training, unit_a, unit_b = reported
-    linked = bot_factory(public_base_url="https://kaona.example.go.th", export_link_ttl_seconds=3600)
+def test_the_link_opens_for_the_one_who_asked_only(linked) -> None:
+    linked, training, unit_a, unit_b = linked
     answer = ask(linked, user_source("Ua"), "ส่งออก")
     [url] = [w for w in answer.split() if w.startswith("https://kaona.example.go.th/exports/")]
     assert "ใช้ได้ 1 ชั่วโมง" in answer
@@ -139,9 +150,8 @@ def test_the_link_opens_for_the_one_who_asked_only(reported, bot_factory) -> Non
         assert expired.value.code == 403
 
 
-def test_a_link_for_one_project_stops_opening_when_it_is_no_longer_visible(reported, bot_factory) -> None:
-    bot, training, _, _ = reported
-    linked = bot_factory(public_base_url="https://kaona.example.go.th")
+def test_a_link_for_one_project_stops_opening_when_it_is_no_longer_visible(linked) -> None:
+    linked, training, _, _ = linked
     answer = ask(linked, group_source("Cwork", "Usomchai"), "ส่งออก อบรม")
     url = next(w for w in answer.split() if "/exports/" in w).replace("https://kaona.example.go.th", linked.url)
     with urlopen(url) as response:
