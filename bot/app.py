@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask import Flask, Response, jsonify
 from linebot.v3.webhook import WebhookParser
 
+from bot.downloads import blueprint as downloads_blueprint
 from bot.files import files_blueprint
 from bot.processing import Router
 from bot.services import Services, build_services
@@ -49,6 +50,7 @@ def create_app(
     )
     app.register_blueprint(webhook_blueprint)
     app.register_blueprint(files_blueprint)
+    app.register_blueprint(downloads_blueprint)
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -51,8 +51,10 @@ class Settings:
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     max_file_bytes: int = 10 * 1024 * 1024
-    # Where people reach the bot's web side: links to attachments in exports.
+    # Where the web app is reachable from outside ("https://kaona.example.go.th"): links in
+    # exports to report files, and `ส่งออก`'s signed link to the workbook (valid export_link_ttl).
     public_base_url: str | None = None
+    export_link_ttl_seconds: int = 24 * 3600
     # The reminder clock's defaults (a project or unit can have its own schedule).
     reminder_day: int = 20
     followup_days: tuple[int, ...] = (23, 25)
@@ -108,12 +110,12 @@ class Settings:
         policy = env.get("KAONA_EXPIRED_REPLY_POLICY", "push").strip() or "push"
         if policy not in ("push", "drop"):
             raise ConfigError("KAONA_EXPIRED_REPLY_POLICY", f"must be 'push' or 'drop', got {policy!r}")
+        public_base_url = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
+        if public_base_url is not None and not public_base_url.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_BASE_URL", f"must start with https:// (or http://), got {public_base_url!r}")
         worker_mode = env.get("KAONA_WORKER", "thread").strip() or "thread"
         if worker_mode not in ("thread", "external"):
             raise ConfigError("KAONA_WORKER", f"must be 'thread' or 'external', got {worker_mode!r}")
-        public = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
-        if public is not None and not public.startswith(("http://", "https://")):
-            raise ConfigError("PUBLIC_BASE_URL", f"must start with http:// or https://, got {public!r}")
         return cls(
             channel_secret=secret or "demo-channel-secret",
             channel_access_token=token or "local-token",
@@ -134,7 +136,8 @@ class Settings:
             s3_bucket=env.get("KAONA_S3_BUCKET", "").strip() or None,
             s3_endpoint_url=env.get("KAONA_S3_ENDPOINT", "").strip() or None,
             max_file_bytes=_int(env, "KAONA_MAX_FILE_MB", 10, low=1, high=100) * 1024 * 1024,
-            public_base_url=public,
+            public_base_url=public_base_url,
+            export_link_ttl_seconds=_int(env, "KAONA_EXPORT_LINK_TTL", 24 * 3600, low=60, high=30 * 86400),
             **_schedule(env),  # type: ignore[arg-type]
         )
 

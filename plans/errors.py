@@ -24,7 +24,8 @@ KaonaError
 ├── ContentError                a photo or file someone sent cannot be kept
 │   └── FileTooLarge            over the size a report attachment may have
 ├── StorageError                the database or Redis failed
-└── PlanError                   a plan file or plan data cannot be used
+├── PlanError                   a plan file or plan data cannot be used
+└── ExportLinkInvalid           a download link is forged, expired or no longer allowed -> 403
 """
 
 from __future__ import annotations
@@ -114,3 +115,8 @@ class StorageError(KaonaError):
 
 class PlanError(KaonaError):
     pass
+
+
+class ExportLinkInvalid(KaonaError):
+    """A signed export link that does not open: forged, expired, or for projects its
+    holder may no longer see. The web edge answers 403."""

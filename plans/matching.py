@@ -1,10 +1,11 @@
 """Finding a project from what a person typed: a code, "#id", or part of a name.
 
 Thai is written without spaces between words, so a typed fragment is compared
-with every stretch of the name of the same length, as well as with the whole
-name. Text is compared as typed, casefolded, with Thai digits read as Arabic
-and runs of spaces squeezed: vowels and tone marks are never stripped (they
-change the word).
+with the best-aligned stretch of the name of the same length (rapidfuzz's
+``partial_ratio``), as well as with the whole name (``ratio``). Text is compared
+as typed, casefolded, with Thai digits read as Arabic and runs of spaces
+squeezed: vowels and tone marks are never stripped (they change the word), so
+rapidfuzz's default processor, which drops them, is turned off.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
+
+from rapidfuzz import fuzz
 
 from plans.thai import to_arabic_digits
 
@@ -32,11 +34,15 @@ def normalise(text: str) -> str:
 
 def score(query: str, candidate: Candidate) -> float:
     q = normalise(query)
+    return _score(q, _digits(q), candidate)
+
+
+def _score(q: str, q_digits: str, candidate: Candidate) -> float:
     if not q:
         return 0.0
     if q.lstrip("#").isdigit() and q.startswith("#"):
         return 1.0 if int(q[1:]) == candidate.id else 0.0
-    if candidate.code and _digits(q) and _digits(q) == _digits(candidate.code):
+    if candidate.code and q_digits and q_digits == _digits(candidate.code):
         return 1.0
     name = normalise(candidate.name)
     if q == name:
@@ -46,13 +52,18 @@ def score(query: str, candidate: Candidate) -> float:
     squeezed_q, squeezed_name = q.replace(" ", ""), name.replace(" ", "")
     if squeezed_q in squeezed_name:
         return 0.88
-    whole = SequenceMatcher(None, squeezed_q, squeezed_name).ratio()
-    return max(whole, _best_window(squeezed_q, squeezed_name) * 0.85)
+    whole = fuzz.ratio(squeezed_q, squeezed_name, processor=None) / 100
+    part = 0.0
+    if len(squeezed_q) < len(squeezed_name):
+        part = fuzz.partial_ratio(squeezed_q, squeezed_name, processor=None) / 100
+    return max(whole, part * 0.85)
 
 
 def matches(query: str, candidates: Sequence[Candidate], *, threshold: float = THRESHOLD) -> list[Candidate]:
     """Candidates that fit, best first. An exact code/#id/name hit comes alone."""
-    scored = sorted(((score(query, c), c) for c in candidates), key=lambda sc: (-sc[0], sc[1].id))
+    q = normalise(query)
+    q_digits = _digits(q)
+    scored = sorted(((_score(q, q_digits, c), c) for c in candidates), key=lambda sc: (-sc[0], sc[1].id))
     if scored and scored[0][0] >= 1.0:
         return [c for s, c in scored if s >= 1.0]
     return [c for s, c in scored if s >= threshold]
@@ -62,15 +73,3 @@ def _digits(text: str) -> str:
     digits = re.sub(r"\D", "", text)
     return digits if len(digits) >= 6 else ""
 
-
-def _best_window(query: str, name: str) -> float:
-    size = len(query)
-    if size == 0 or size >= len(name):
-        return 0.0
-    matcher = SequenceMatcher(None, query, "", autojunk=False)
-    best = 0.0
-    step = max(1, size // 4)
-    for start in range(0, len(name) - size + 1, step):
-        matcher.set_seq2(name[start : start + size])
-        best = max(best, matcher.ratio())
-    return best

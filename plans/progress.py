@@ -156,6 +156,36 @@ def planned_percent(steps: Sequence[PlanStep], at: date) -> Decimal | None:
     return _clamp(sum((_step_planned(step, at) for step in steps), ZERO))
 
 
+class Span(NamedTuple):
+    """A step as stored: its weight and the ordinals of its first and last month
+    (contiguous; both None when it has no months). Summaries of thousands of
+    projects compute the planned percent from these without building ``PlanStep``."""
+
+    weight: Decimal
+    first: int | None
+    last: int | None
+
+
+def planned_from_spans(spans: Sequence[Span], at: date) -> Decimal | None:
+    """``planned_percent`` for contiguous spans: the same formula, the same result."""
+    now = YearMonth.of(at)
+    current = now.ordinal
+    fraction = Decimal(1) if at >= now.last_day else Decimal(at.day) / Decimal(now.days)
+    total = ZERO
+    scheduled = False
+    for weight, first, last in spans:
+        if first is None or last is None:
+            continue
+        scheduled = True
+        if current < first:
+            continue
+        if current > last or (current == last and fraction == 1):
+            total += weight
+            continue
+        total += weight * ((current - first) + fraction) / (last - first + 1)
+    return _clamp(total) if scheduled else None
+
+
 def status(actual: Decimal, planned: Decimal | None, tolerance: Decimal = ZERO) -> Status:
     if planned is None:
         return Status.NO_PLAN

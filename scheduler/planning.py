@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from bot.reminder_cards import digest_messages, new_reports_message, reminder_messages
 from bot.services import Services
-from handlers.queries import summarise
+from handlers.summary import summary_text, unit_summary
 from plans.errors import LineApiError
 from plans.fiscal import YearMonth
 from plans.reminders import Decision, RunPlan, Send, plan_groups, without_claimed
 from plans.schedule import WorkingDays, around, digest_occasion, latest_due
 from storage import reminders as repo
-from storage.access import coordinated_project_ids
+from storage.access import Viewer, coordinated_project_ids
 
 log = logging.getLogger(__name__)
 Message = dict[str, Any]
@@ -92,13 +92,11 @@ def plan_digests(services: Services, session: Session, at: datetime) -> list[Pla
         due = latest_due([digest_occasion(schedule, m, days, settings.tz) for m in around(at, settings.tz)], at, grace)
         if due.occasion is None:
             continue
-        ids = coordinated_project_ids(session, user_id)
-        projects = repo.load_projects(session, ids) if ids else []
-        if not projects:
+        summary = unit_summary(session, Viewer("user", user_id, user_id), today, tolerance=settings.plan_tolerance)
+        if summary is None or not summary.projects:
             continue
-        summary = summarise(session, projects, today, tolerance=settings.plan_tolerance)
-        late = list(dict.fromkeys([*summary.missing, *summary.behind]))
-        messages = digest_messages(summary.text, [(p.id, p.name) for p in late])
+        late = list(dict.fromkeys((p.id, p.name) for p in [*summary.missing, *summary.behind]))
+        messages = digest_messages(summary_text(summary), late)
         send = Send(user_id, "digest", "digest", due.occasion.month, (due.occasion.key,))
         out.append(Planned(send, 1, _fixed(messages), messages, units=tuple(unit_ids)))
     return out

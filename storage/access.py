@@ -16,8 +16,9 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, false, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from storage.access_models import (
@@ -48,42 +49,57 @@ class Viewer:
         return self.chat_type in ("group", "room")
 
 
-def visible_project_ids(session: Session, viewer: Viewer) -> set[int]:
+def visible_ids_query(session: Session, viewer: Viewer) -> Select[Any]:
+    """The ids of the projects visible to ``viewer``, as a query to use inside another
+    (``Project.id.in_(...)``): one round trip whatever the number of projects."""
     if viewer.in_group:
-        query = (
+        return (
             select(GroupProject.project_id)
             .join(ChatGroup, ChatGroup.group_id == GroupProject.group_id)
             .where(GroupProject.group_id == viewer.chat_id, ChatGroup.active.is_(True))
         )
-        return set(session.scalars(query))
     if not viewer.user_id:
-        return set()
+        return select(Project.id).where(false())
     through_groups = (
         select(GroupProject.project_id)
         .join(GroupMember, GroupMember.group_id == GroupProject.group_id)
         .join(ChatGroup, ChatGroup.group_id == GroupProject.group_id)
         .where(GroupMember.user_id == viewer.user_id, ChatGroup.active.is_(True))
     )
-    return set(session.scalars(through_groups)) | coordinated_project_ids(session, viewer.user_id)
+    unit_ids = coordinated_unit_ids(session, viewer.user_id)
+    if not unit_ids:
+        return through_groups
+    return union(through_groups, select(Project.id).where(Project.unit_id.in_(unit_ids)))  # type: ignore[return-value]
+
+
+def visible_project_ids(session: Session, viewer: Viewer) -> set[int]:
+    return set(session.scalars(visible_ids_query(session, viewer)))
+
+
+def coordinated_unit_ids(session: Session, user_id: str) -> set[int]:
+    """The units a person coordinates, with the units inside them."""
+    unit_ids: set[int] = set()
+    for unit_id in session.scalars(select(Coordinator.unit_id).where(Coordinator.user_id == user_id)):
+        unit_ids.update(unit_tree_ids(session, unit_id))
+    return unit_ids
 
 
 def coordinated_project_ids(session: Session, user_id: str) -> set[int]:
     """The projects of the units a person coordinates (and of the units inside them).
     Only these may be handed out with a binding code: seeing a project through a
     group is not the right to bind it to another group."""
-    unit_ids: set[int] = set()
-    for unit_id in session.scalars(select(Coordinator.unit_id).where(Coordinator.user_id == user_id)):
-        unit_ids.update(unit_tree_ids(session, unit_id))
+    unit_ids = coordinated_unit_ids(session, user_id)
     if not unit_ids:
         return set()
     return set(session.scalars(select(Project.id).where(Project.unit_id.in_(unit_ids))))
 
 
 def visible_projects(session: Session, viewer: Viewer, *, fiscal_year: int | None = None) -> list[Project]:
-    ids = visible_project_ids(session, viewer)
-    if not ids:
-        return []
-    query = select(Project).where(Project.id.in_(ids)).options(selectinload(Project.steps), selectinload(Project.unit))
+    query = (
+        select(Project)
+        .where(Project.id.in_(visible_ids_query(session, viewer)))
+        .options(selectinload(Project.steps), selectinload(Project.unit))
+    )
     if fiscal_year is not None:
         query = query.where(Project.fiscal_year == fiscal_year)
     return list(session.scalars(query.order_by(Project.fiscal_year.desc(), Project.id)))

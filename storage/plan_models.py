@@ -88,6 +88,9 @@ class Project(Base):
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     responsible: Mapped[str | None] = mapped_column(Text)
+    responsible_phone: Mapped[str | None] = mapped_column(String(40))
+    kpi_target: Mapped[str | None] = mapped_column(Text)  # set by hand; else read from the KPI
+    kpi_value: Mapped[str | None] = mapped_column(Text)  # the value reached, when known
     coordinator: Mapped[str | None] = mapped_column(Text)
     plan_version: Mapped[int] = mapped_column(Integer, default=1)
     warnings: Mapped[str | None] = mapped_column(Text)  # JSON list of the import's warnings

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -221,10 +222,7 @@ def plan_steps(steps: Iterable[Step]) -> list[PlanStep]:
     """Stored steps as the pure ``PlanStep`` the progress arithmetic works on."""
     out = []
     for step in steps:
-        months: tuple[YearMonth, ...] = ()
-        if step.first_month and step.last_month:
-            first, last = YearMonth.from_key(step.first_month), YearMonth.from_key(step.last_month)
-            months = tuple(YearMonth.from_ordinal(o) for o in range(first.ordinal, last.ordinal + 1))
+        months = _span(step.first_month, step.last_month) if step.first_month and step.last_month else ()
         out.append(PlanStep(no=step.no, title=step.title, weight=Decimal(step.weight), months=months))
     return out
 
@@ -238,6 +236,13 @@ def stored_plan(project: Project) -> ParsedProject:
         budget=project.budget, responsible=project.responsible, steps=plan_steps(project.steps),
         declared_cumulative=[], declared_total=None, problems=[], source_line=0,
     )  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _span(first_key: str, last_key: str) -> tuple[YearMonth, ...]:
+    """The months from one "YYYY-MM" to another; few distinct spans serve thousands of steps."""
+    first, last = YearMonth.from_key(first_key), YearMonth.from_key(last_key)
+    return tuple(YearMonth.from_ordinal(o) for o in range(first.ordinal, last.ordinal + 1))
 
 
 def list_projects(session: Session, *, unit: str | None = None, fiscal_year: int | None = None) -> list[Project]:

@@ -1,7 +1,8 @@
 """The `kaona` command: one module per group of commands.
 
 - ``runtime``: the processes and their tools (serve, worker, clock, migrate, inbox, line-server, chat, demo)
-- ``plans``: import, template, export, projects
+- ``plans``: import, template, projects
+- ``exports``: export (text, xlsx, json), project (the form's particulars)
 - ``access``: invite, bind, unbind, coordinators, groups, richmenu
 - ``reminders``: remind, digest, quota, schedule, holidays
 - ``common``: the database and project look-up they share
@@ -15,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import access, plans, reminders, runtime
+from bot.cli import access, exports, plans, reminders, runtime
 from plans.errors import ConfigError, KaonaError
 
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
     runtime.add_commands(sub)
     plans.add_commands(sub)
+    exports.add_commands(sub)
     access.add_commands(sub)
     reminders.add_commands(sub)
     return parser

@@ -54,11 +54,6 @@ def add_commands(sub: Any) -> None:
     template.add_argument("--fy", type=_fiscal_year, help="with --from-unit: only this fiscal year (BE)")
     template.set_defaults(func=run_template)
 
-    export = sub.add_parser("export", help="a project's progress reports in the official form (text)")
-    export.add_argument("--project", required=True, metavar="KEY", help="project code, #id or name")
-    export.add_argument("--output", type=Path, help="write to this file instead of the screen")
-    export.set_defaults(func=run_export)
-
     projects = sub.add_parser("projects", help="list stored projects with planned and actual progress")
     projects.add_argument("--unit")
     projects.add_argument("--fy", type=_fiscal_year)
@@ -288,18 +283,3 @@ def _nothing_found(args: argparse.Namespace) -> str:
     where = " ".join(filters)
     return f"ไม่พบโครงการที่ตรงกับ {where} / no project matches {where} (ลองดูทั้งหมดด้วย `kaona projects`)"
 
-
-def run_export(args: argparse.Namespace) -> int:
-    from bot.cli.common import resolve_project
-    from handlers.export import form_of
-
-    engine, sessions = open_database()
-    with sessions() as session:
-        form = form_of(session, resolve_project(session, args.project))
-    engine.dispose()
-    if args.output:
-        args.output.write_text(form + "\n", encoding="utf-8")
-        print(f"เขียนแบบรายงานไว้ที่ {args.output} / wrote the report form to {args.output}")
-    else:
-        print(form)
-    return 0

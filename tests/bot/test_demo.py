@@ -24,6 +24,6 @@ def test_demo_runs_a_conversation_from_piped_input(tmp_path: Path) -> None:
     assert "sample plan loaded" in done.stdout
     assert "คำสั่งที่ใช้กับ “ก้าวหน้า” ได้" in done.stdout
     assert "โครงการอบรมอาสาสมัครป้องกันภัยฝ่ายพลเรือน" in done.stdout  # the status answer
-    assert "ตามแผน ณ" in done.stdout
+    assert "เทียบกับแผน ณ" in done.stdout and "ผลงานจริง" in done.stdout  # the status card
     assert "โครงการที่ติดตามในแชตนี้ (3 โครงการ)" in done.stdout  # in the demo group
     assert database.exists()

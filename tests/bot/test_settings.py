@@ -33,6 +33,8 @@ def test_everything_can_be_set() -> None:
             "KAONA_EXPIRED_REPLY_POLICY": "drop",
             "KAONA_WORKER": "external",
             "KAONA_PLAN_TOLERANCE": "2.5",
+            "PUBLIC_BASE_URL": "https://kaona.example.go.th/",
+            "KAONA_EXPORT_LINK_TTL": "3600",
         }
     )
     assert settings.database_url == "postgresql+psycopg://u:p@db:5432/kaona"
@@ -41,6 +43,7 @@ def test_everything_can_be_set() -> None:
     assert (settings.timezone, settings.port) == ("UTC", 5000)
     assert settings.expired_reply_policy == "drop" and settings.worker_mode == "external"
     assert str(settings.plan_tolerance) == "2.5"
+    assert (settings.public_base_url, settings.export_link_ttl_seconds) == ("https://kaona.example.go.th", 3600)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +61,8 @@ def test_everything_can_be_set() -> None:
         ({**BASE, "KAONA_EXPIRED_REPLY_POLICY": "retry"}, "KAONA_EXPIRED_REPLY_POLICY"),
         ({**BASE, "KAONA_PLAN_TOLERANCE": "a little"}, "KAONA_PLAN_TOLERANCE"),
         ({**BASE, "KAONA_PLAN_TOLERANCE": "-1"}, "KAONA_PLAN_TOLERANCE"),
+        ({**BASE, "PUBLIC_BASE_URL": "kaona.example.go.th"}, "PUBLIC_BASE_URL"),
+        ({**BASE, "KAONA_EXPORT_LINK_TTL": "forever"}, "KAONA_EXPORT_LINK_TTL"),
     ],
 )
 def test_a_bad_setting_is_named(env: dict[str, str], variable: str) -> None:

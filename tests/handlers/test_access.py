@@ -43,6 +43,9 @@ SEES_P = {"member", "member_dm", "coordinator_a", "coordinator_b_in_g1"}
 COMMANDS = [
     ("สถานะ {p}", SEES_P),
     ("status {p}", SEES_P),
+    ("สถานะ", SEES_P),
+    ("สรุป สำนักงานเขตตัวอย่าง", SEES_P),
+    ("ส่งออก", SEES_P),
     ("โครงการ", SEES_P),
     ("สรุป", SEES_P),
     ("summary", SEES_P),
@@ -61,6 +64,10 @@ COMMANDS = [
 
 @pytest.fixture
 def world(bot: RunningBot):
+    return make_world(bot)
+
+
+def make_world(bot: RunningBot):
     unit_a, unit_b = load_plans(bot)
     target = next(p for p in unit_a if p.code == "50310000-3105")
     bind_group(bot, "Cg1", [target.id], ["Umember", "Ucoordbg"])
@@ -78,6 +85,7 @@ def test_every_command_for_every_persona(world) -> None:
     leaks = []
     for typed, allowed in COMMANDS:
         for persona, source in PERSONAS.items():
+            before = len(bot.world.deliveries(to=source.get("groupId") or source["userId"]))
             answer = ask(bot, source, typed.format(p=fragment))
             # Everyone gets an answer, except in a group where "รายงาน <something>" names no
             # project of the group: that is taken for chatter, exactly as for a made-up name.
@@ -85,7 +93,9 @@ def test_every_command_for_every_persona(world) -> None:
             assert answer or (chatter and persona not in allowed), (typed, persona)
             if typed.startswith(("รายงาน", "report", "แก้ไขรายงาน")):
                 ask(bot, source, "ยกเลิก")
-            got_data = target.name in answer or bool(re.search(r"รหัสผูกกลุ่ม: \d{6}", answer))
+            answer = everything_seen(bot, source, before)
+            button = f' #{target.id}"' in answer  # a button (its label clipped) that asks for P
+            got_data = target.name in answer or button or bool(re.search(r"รหัสผูกกลุ่ม: \d{6}", answer))
             if persona in allowed:
                 assert got_data, (typed, persona, answer)
             else:
@@ -94,13 +104,74 @@ def test_every_command_for_every_persona(world) -> None:
     assert leaks == []
 
 
+def everything_seen(bot: RunningBot, source: dict, before: int) -> str:
+    """All the answer in that chat since ``before``: texts, quick-reply buttons and whole
+    Flex contents, not only what `ask` reads, so a name in a button or a card counts."""
+    import json
+
+    chat = source.get("groupId") or source["userId"]
+    deliveries = bot.world.deliveries(to=chat)[before:]
+    return json.dumps([d.messages for d in deliveries], ensure_ascii=False)
+
+
+def test_every_link_opens_only_what_its_asker_may_see(bot_factory) -> None:
+    import io
+    from urllib.error import HTTPError
+    from urllib.request import urlopen
+
+    from openpyxl import load_workbook
+
+    # One bot only: a second one on the same database would take some of the events.
+    linked = bot_factory(public_base_url="https://kaona.example.go.th")
+    _, target, unit_a = make_world(linked)
+    unit_a_names = {p.name for p in unit_a}
+    for typed in ("ส่งออก", "ส่งออก อบรมอาสาสมัคร"):
+        for persona, source in PERSONAS.items():
+            answer = ask(linked, source, typed)
+            urls = [w for w in answer.split() if "/exports/" in w]
+            shown: set[object] = set()
+            if urls:
+                [url] = urls
+                with urlopen(url.replace("https://kaona.example.go.th", linked.url)) as response:
+                    book = load_workbook(io.BytesIO(response.read()))
+                shown = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value}
+            if persona in SEES_P:
+                assert target.name in shown, (typed, persona, answer[:200])
+            if persona != "coordinator_a":
+                assert shown & unit_a_names <= ({target.name} if persona in SEES_P else set()), (typed, persona)
+    # B's payload under A's signature (and A's under B's): neither opens.
+    def token(persona: str) -> list[str]:
+        answer = ask(linked, PERSONAS[persona], "ส่งออก")
+        links = [w for w in answer.split() if "/exports/" in w]
+        assert len(links) == 1, (persona, answer)
+        return links[0].rsplit("/", 1)[1].rsplit(".", 2)
+
+    a_payload, *a_signed = token("coordinator_a")
+    b_payload, *b_signed = token("coordinator_b")
+    for swapped in (".".join([b_payload, *a_signed]), ".".join([a_payload, *b_signed])):
+        with pytest.raises(HTTPError) as refused:
+            urlopen(f"{linked.url}/exports/{swapped}")
+        assert refused.value.code == 403
+
+
 def test_not_found_reads_the_same_whether_or_not_the_project_exists(world) -> None:
     bot, _, _ = world
     b_coordinator = PERSONAS["coordinator_b"]
     real = ask(bot, b_coordinator, "สถานะ อบรมอาสาสมัคร")  # exists, but in unit A
-    made_up = ask(bot, b_coordinator, "สถานะ โครงการที่ไม่มีอยู่จริงเลย")
-    assert real.replace("อบรมอาสาสมัคร", "X") == made_up.replace("โครงการที่ไม่มีอยู่จริงเลย", "X")
+    [delivery] = bot.world.deliveries(to="Ucoordb")[-1:]
+    made_up = ask(bot, b_coordinator, "สถานะ อบรมอาสาสมัครที่ไม่มีอยู่จริงเลย")
+    assert real.startswith("ไม่พบโครงการ “อบรมอาสาสมัคร”") and made_up.startswith("ไม่พบโครงการ")
+    assert real.split("”", 1)[1] == made_up.split("”", 1)[1]  # the same words either way
+    # The close matches offered are unit B's own projects, never the unit A one asked for.
+    with bot.services.sessions() as session:
+        visible = access.visible_project_ids(session, access.Viewer("user", "Ucoordb", "Ucoordb"))
+    offered = [int(i["action"]["text"].split("#")[1]) for i in delivery.messages[0].get("quickReply", {}).get("items", [])]
+    assert set(offered) <= visible and target_name_absent(bot, real)
     assert "ยังไม่มีโครงการ" in ask(bot, PERSONAS["stranger"], "สถานะ อบรมอาสาสมัคร")
+
+
+def target_name_absent(bot: RunningBot, answer: str) -> bool:
+    return "อบรมอาสาสมัครป้องกันภัย" not in answer
 
 
 def test_a_member_who_leaves_the_group_loses_access_one_to_one(world) -> None:

@@ -249,3 +249,20 @@ def test_schedule_variance_agrees_with_points(steps: list[PlanStep], at: date, a
         assert months >= 0
     else:
         assert months <= 0
+
+
+@pytest.mark.parametrize("day", [date(2026, 9, 30), date(2026, 10, 1), date(2026, 11, 15), date(2026, 12, 31),
+                                 date(2027, 2, 28), date(2027, 6, 3), date(2027, 9, 30), date(2027, 10, 1)])
+def test_planned_from_spans_agrees_with_planned_percent(day: date) -> None:
+    from plans.progress import Span, planned_from_spans
+
+    steps = [
+        PlanStep("1", "a", Decimal(10), tuple(YearMonth.from_ordinal(o) for o in range(2026 * 12 + 9, 2026 * 12 + 12))),
+        PlanStep("2", "b", Decimal("33.5"), (YearMonth(2027, 2),)),
+        PlanStep("3", "c", Decimal("56.5"), tuple(YearMonth.from_ordinal(o) for o in range(2027 * 12, 2027 * 12 + 9))),
+        PlanStep("4", "d", Decimal(0), ()),
+    ]
+    spans = [Span(s.weight or Decimal(0), s.months[0].ordinal if s.months else None,
+                  s.months[-1].ordinal if s.months else None) for s in steps]
+    assert planned_from_spans(spans, day) == planned_percent(steps, day)
+    assert planned_from_spans([Span(Decimal(100), None, None)], day) is None

@@ -19,7 +19,7 @@ def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_migrate_reports_the_revision(capsys) -> None:
     assert main(["migrate"]) == 0
-    assert "is at revision 0006" in capsys.readouterr().out  # the newest migration (0004, 0008, 0006)
+    assert "is at revision 0007" in capsys.readouterr().out  # the newest migration (0004, 0008, 0006, 0007)
 
 
 def test_inbox_shows_parked_events_counts_fallback_pushes_and_requeues(capsys, database: str) -> None:
