@@ -144,3 +144,14 @@ def unit_paths(session: Session, unit_ids: Sequence[int] | None = None) -> dict[
 
     wanted = units.keys() if unit_ids is None else [u for u in unit_ids if u in units]
     return {uid: path(uid) for uid in wanted}
+
+
+def step_counts(session: Session, ids: Ids) -> dict[int, int]:
+    """How many steps each project's current plan has."""
+    rows = session.connection().execute(
+        select(S.project_id, func.count())
+        .join(Project.__table__, (P.id == S.project_id) & (P.plan_version == S.version))
+        .where(P.id.in_(ids))
+        .group_by(S.project_id)
+    )
+    return {int(project_id): int(n) for project_id, n in rows}

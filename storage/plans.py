@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from plans.fiscal import YearMonth, fiscal_end, fiscal_start
@@ -243,6 +244,20 @@ def _span(first_key: str, last_key: str) -> tuple[YearMonth, ...]:
     """The months from one "YYYY-MM" to another; few distinct spans serve thousands of steps."""
     first, last = YearMonth.from_key(first_key), YearMonth.from_key(last_key)
     return tuple(YearMonth.from_ordinal(o) for o in range(first.ordinal, last.ordinal + 1))
+
+
+def project_ids(session: Session, *, unit: str | None = None, fiscal_year: int | None = None) -> Select[Any] | None:
+    """The ids of the projects of a unit (and the units inside it) and a fiscal year, as a
+    query; None when no unit has that name."""
+    query = select(Project.id)
+    if fiscal_year is not None:
+        query = query.where(Project.fiscal_year == fiscal_year)
+    if unit is not None:
+        found = find_unit(session, unit)
+        if found is None:
+            return None
+        query = query.where(Project.unit_id.in_(unit_tree_ids(session, found.id)))
+    return query
 
 
 def list_projects(session: Session, *, unit: str | None = None, fiscal_year: int | None = None) -> list[Project]:

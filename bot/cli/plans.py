@@ -13,7 +13,7 @@ from typing import Any
 from bot.cli.common import open_database
 from bot.settings import Settings
 from plans.model import PlanFileError, PlanStep
-from plans.progress import cumulative, planned_percent, status
+from plans.progress import cumulative, status
 from plans.thai import be_to_ce, format_thai_date, parse_be_year, to_arabic_digits
 from plans.validate import fmt
 
@@ -223,20 +223,27 @@ def run_template(args: argparse.Namespace) -> int:
 
 
 def run_projects(args: argparse.Namespace) -> int:
-    from storage.plans import latest_reports, list_projects, plan_steps
+    """Planned % today and the latest actual % of every project, in a fixed number of
+    queries (plain rows summed in SQL, as the summary does), whatever the number of projects."""
+    from storage import overview
+    from storage.plans import project_ids
 
     settings = Settings.from_env(demo=True)
     today = args.date or datetime.now(settings.tz).date()
     engine, sessions = open_database()
     rows = []
     with sessions() as session:
-        projects = list_projects(session, unit=args.unit, fiscal_year=args.fy)
-        latest = latest_reports(session, [p.id for p in projects])
-        for project in projects:
-            steps = plan_steps(project.steps)
-            planned = planned_percent(steps, today)
+        ids = project_ids(session, unit=args.unit, fiscal_year=args.fy)
+        found = [] if ids is None else overview.project_rows(session, ids)
+        planned_of, latest, steps, paths = (
+            (overview.planned_percents(session, ids, today), overview.latest_rows(session, ids),
+             overview.step_counts(session, ids), overview.unit_paths(session))
+            if ids is not None and found else ({}, {}, {}, {})
+        )  # fmt: skip
+        for project in sorted(found, key=lambda p: (p.fiscal_year, p.unit_id, p.id)):
+            planned = planned_of.get(project.id)
             report = latest.get(project.id)
-            actual = Decimal(report.percent) if report else None
+            actual = report.percent if report else None
             state = status(actual if actual is not None else Decimal(0), planned, settings.plan_tolerance)
             rows.append(
                 {
@@ -244,9 +251,9 @@ def run_projects(args: argparse.Namespace) -> int:
                     "key": f"#{project.id}",
                     "code": project.code,
                     "name": project.name,
-                    "unit": project.unit.path,
+                    "unit": paths.get(project.unit_id, ""),
                     "fiscal_year": project.fiscal_year,
-                    "steps": len(steps),
+                    "steps": steps.get(project.id, 0),
                     "planned_percent": _num(None if planned is None else planned.quantize(CENT)),
                     "actual_percent": _num(actual),
                     "reports": report.number if report else 0,

@@ -78,6 +78,9 @@ def test_replaying_002_through_the_conversation_gives_its_form_back(
     for r in rounds:
         with time_machine.travel(when(r["day"]), tick=True):
             card = ask(bot, source, f"รายงาน #{ita.id} {r['pct']}% {r['text']}")
+            if "แล้ว โดยคุณ" in card:  # 002 reports twice in January: a second report of the month
+                ask(bot, source, "รายงานเพิ่ม")
+                card = ask(bot, source, "รายงานครั้งที่สองของเดือนตามแบบรายงาน")
             assert f"ความก้าวหน้า {r['pct'].removesuffix('.00')}%" in card, card[:300]
             saved = ask(bot, source, "ยืนยัน")
             assert f"บันทึกรายงานครั้งที่ {r['round']} แล้ว" in saved, saved[:300]
