@@ -71,21 +71,24 @@ def read_plan(data: bytes, filename: str, *, fiscal_year: int | None = None, uni
 
 
 def _spreadsheet(data: bytes, filename: str, *, fiscal_year: int | None, unit: str | None) -> list[ParsedProject]:
-    """The template (a row per step), or step tables laid out as in the Word document."""
-    items: list[Item] | None = None
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            items = workbook_items(data)
-        except Exception:  # noqa: BLE001 - openpyxl's many errors: the template reader says it politely
-            items = None
-    elif Path(filename).suffix.lower() in (".csv", ".tsv") and b"\x00" not in data:
-        try:
-            items = csv_items(data.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            items = None
-    if items is not None and is_step_table_sheet(items):
+    """The template (a row per step), or else step tables laid out as in the Word document."""
+    try:
+        return parse_spreadsheet(data, filename)
+    except PlanFileError:  # not the template: perhaps the document's own layout
+        items: list[Item] | None = None
+        if data.startswith(b"PK\x03\x04"):
+            try:
+                items = workbook_items(data)
+            except Exception:  # noqa: BLE001 - openpyxl's many errors: the template reader said it
+                items = None
+        elif b"\x00" not in data:
+            try:
+                items = csv_items(data.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                items = None
+        if items is None or not is_step_table_sheet(items):
+            raise
         return parse_items(items, fiscal_year=fiscal_year, unit=unit)
-    return parse_spreadsheet(data, filename)
 
 
 def decode_text(data: bytes) -> str:
