@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plans.model import ParsedProject, PlanFileError, Problem
 from plans.readers.docx import is_docx, parse_docx
+from plans.readers.sheet_tables import csv_items, is_step_table_sheet, workbook_items
 from plans.readers.spreadsheet import parse_spreadsheet
-from plans.readers.steptable import parse_step_tables
+from plans.readers.steptable import parse_items, parse_step_tables
+from plans.readers.textrows import Item
 from plans.validate import validate
 from storage import plans as repo
 from storage.plan_models import PlanImport, Project
@@ -57,7 +59,7 @@ def read_plan(data: bytes, filename: str, *, fiscal_year: int | None = None, uni
             "This is an old Word file (.doc); open it and save it as .docx, then try again.",
         )
     elif suffix in SPREADSHEET_TYPES or data.startswith(b"PK\x03\x04"):
-        projects = parse_spreadsheet(data, filename)
+        projects = _spreadsheet(data, filename, fiscal_year=fiscal_year, unit=unit)
     else:
         projects = parse_step_tables(decode_text(data), fiscal_year=fiscal_year, unit=unit)
         if not projects:
@@ -66,6 +68,27 @@ def read_plan(data: bytes, filename: str, *, fiscal_year: int | None = None, uni
                 "No step table was found in this file (a header row with the steps, percent and months is needed).",
             )
     return projects
+
+
+def _spreadsheet(data: bytes, filename: str, *, fiscal_year: int | None, unit: str | None) -> list[ParsedProject]:
+    """The template (a row per step), or else step tables laid out as in the Word document."""
+    try:
+        return parse_spreadsheet(data, filename)
+    except PlanFileError:  # not the template: perhaps the document's own layout
+        items: list[Item] | None = None
+        if data.startswith(b"PK\x03\x04"):
+            try:
+                items = workbook_items(data)
+            except Exception:  # noqa: BLE001 - openpyxl's many errors: the template reader said it
+                items = None
+        elif b"\x00" not in data:
+            try:
+                items = csv_items(data.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                items = None
+        if items is None or not is_step_table_sheet(items):
+            raise
+        return parse_items(items, fiscal_year=fiscal_year, unit=unit)
 
 
 def decode_text(data: bytes) -> str:

@@ -7,12 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from handlers.plans import read_plan
 from plans.model import ParsedProject
-from plans.readers.docx import parse_docx
 from plans.readers.steptable import parse_step_tables
 from plans.readers.textrows import split_items
 from plans.validate import validate
 from tests.plans.readers.docx_fixtures import from_items
+from tests.plans.readers.sheet_fixtures import csv_from_items, workbook_from_items
 
 MONTHS = "ต.ค.\tพ.ย.\tธ.ค.\tม.ค.\tก.พ.\tมี.ค.\tเม.ย.\tพ.ค.\tมิ.ย.\tก.ค.\tส.ค.\tก.ย."
 HEADER = "ขั้นตอนการปฏิบัติงานของ โครงการ/กิจกรรม\tเนื้องาน รายขั้นตอน (ร้อยละ)\tคิดความก้าวหน้า โครงการ (ร้อยละ)\tระยะเวลาดำเนินการ"
@@ -75,12 +76,23 @@ FIXTURES = {
 
 
 def read(text: str, as_: str) -> list[ParsedProject]:
-    if as_ == "text":
-        return [validate(p) for p in parse_step_tables(text)]
-    return [validate(p) for p in parse_docx(from_items(split_items(text)))]
+    """The fixture as copied text, as a Word document, as a workbook (months written, or
+    shaded) and as CSV, each through the importer's own choice of reader."""
+    items = split_items(text)
+    data, name = {
+        "text": (text.encode(), "plan.txt"),
+        "docx": (from_items(items), "plan.docx"),
+        "xlsx": (workbook_from_items(items), "plan.xlsx"),
+        "xlsx shaded": (workbook_from_items(items, marks="shading"), "plan.xlsx"),
+        "csv": (csv_from_items(items), "plan.csv"),
+    }[as_]
+    return [validate(p) for p in read_plan(data, name)]
 
 
-@pytest.mark.parametrize("as_", ["text", "docx"])
+FORMS = ["text", "docx", "xlsx", "xlsx shaded", "csv"]
+
+
+@pytest.mark.parametrize("as_", FORMS)
 @pytest.mark.parametrize("rule", sorted(FIXTURES))
 def test_each_layout_reads_the_same_project(rule: str, as_: str) -> None:
     [project] = read(FIXTURES[rule], as_)
@@ -115,7 +127,7 @@ FRONT_MATTER = table(
 )
 
 
-@pytest.mark.parametrize("as_", ["text", "docx"])
+@pytest.mark.parametrize("as_", FORMS)
 def test_front_matter_and_tables_that_are_not_step_plans_are_never_projects(as_: str) -> None:
     text = FRONT_MATTER + FIXTURES["label and value on one line"]
     [project] = read(text, as_)
@@ -123,7 +135,7 @@ def test_front_matter_and_tables_that_are_not_step_plans_are_never_projects(as_:
     assert project.unit == "สำนักงานเขตทดสอบ"
 
 
-@pytest.mark.parametrize("as_", ["text", "docx"])
+@pytest.mark.parametrize("as_", FORMS)
 def test_an_empty_weight_is_rejected_naming_the_step(as_: str) -> None:
     steps = (STEPS[0], "2. ดำเนินการตามแผน\t\t80\t\t\t←\t\t\t\t\t→", STEPS[2], STEPS[3])
     text = standard(("ชื่อโครงการ โครงการพัฒนาระบบงาน (ฝ่ายปกครอง)",), steps=steps)
@@ -134,7 +146,7 @@ def test_an_empty_weight_is_rejected_naming_the_step(as_: str) -> None:
     assert not [p for p in spread.errors if p.code == "missing_weight"]
 
 
-@pytest.mark.parametrize("as_", ["text", "docx"])
+@pytest.mark.parametrize("as_", FORMS)
 def test_a_running_total_that_contradicts_the_weights_is_a_warning_naming_the_rows(as_: str) -> None:
     steps = (STEPS[0], STEPS[1].replace("\t60\t80\t", "\t60\t70\t"), STEPS[2], STEPS[3])
     text = standard(("ชื่อโครงการ โครงการพัฒนาระบบงาน (ฝ่ายปกครอง)",), steps=steps)
@@ -144,7 +156,7 @@ def test_a_running_total_that_contradicts_the_weights_is_a_warning_naming_the_ro
     assert [s.weight for s in project.steps] == [Decimal(20), Decimal(60), Decimal(20)]  # weights used
 
 
-@pytest.mark.parametrize("as_", ["text", "docx"])
+@pytest.mark.parametrize("as_", FORMS)
 def test_an_unnamed_project_quotes_the_lines_where_the_name_was_expected(as_: str) -> None:
     text = standard(("ชื่อตัวชี้วัด ร้อยละความสำเร็จของการดำเนินงาน", "โครงการพัฒนาระบบงานที่ลืมใส่ป้ายชื่อ"))
     [project] = read(text, as_)
@@ -153,7 +165,7 @@ def test_an_unnamed_project_quotes_the_lines_where_the_name_was_expected(as_: st
     assert "โครงการพัฒนาระบบงานที่ลืมใส่ป้ายชื่อ" in problem.message_en
 
 
-@pytest.mark.parametrize("as_", ["text", "docx"])
+@pytest.mark.parametrize("as_", FORMS)
 def test_a_budget_table_laid_out_like_a_plan_is_rejected_as_not_a_step_table(as_: str) -> None:
     budget = table(
         "ชื่อโครงการ โครงการจัดซื้อครุภัณฑ์สำนักงาน (ฝ่ายการคลัง)",
