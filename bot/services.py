@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,8 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gateway import LineGateway
 from bot.settings import Settings
-from storage.db import make_engine, make_session_factory, utcnow
-from storage.migrate import upgrade
+from storage.db import make_engine, make_session_factory, read_only_sessions, utcnow
 from storage.state import RedisStateStore, SqlStateStore, StateStore
 
 if TYPE_CHECKING:
@@ -32,9 +32,17 @@ class Services:
     state: StateStore
     gateway: LineGateway
     redis: redis.Redis | None = None
+    # Sessions for steps that only read; on SQLite they take no write lock.
+    readers: sessionmaker[Session] | None = None
     # "Now" for the use cases (dates, months, idle time); tests start it at a fixed day.
     clock: Callable[[], datetime] = utcnow
     closed: bool = field(default=False)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for a step that only reads (on SQLite it takes no write lock)."""
+        with (self.readers or self.sessions)() as session, session.begin():
+            yield session
 
     def database_ok(self) -> bool:
         try:
@@ -70,6 +78,10 @@ def build_services(
 ) -> Services:
     engine = make_engine(settings.database_url)
     if migrate:
+        # Only entry points ask for this (the SQLite auto-migrate); the web process of a
+        # deployment never loads the migration machinery.
+        from storage.migrate import upgrade
+
         upgrade(engine)
     sessions = make_session_factory(engine)
     client = None
@@ -90,5 +102,6 @@ def build_services(
         state=state,
         gateway=LineGateway(settings),
         redis=client,
+        readers=read_only_sessions(engine),
         clock=clock,
     )

@@ -30,12 +30,16 @@ class Settings:
     demo: bool = False
     # Processing of stored events: a thread inside the web process, or a separate worker.
     worker_mode: WorkerMode = "thread"
-    worker_threads: int = 2
+    worker_threads: int = 4
+    # Threads that only wait on LINE: replies and pushes in flight at once.
+    delivery_threads: int = 32
     max_attempts: int = 5
     # What to do when a reply token has expired before the worker used it.
     expired_reply_policy: ExpiredReplyPolicy = "push"
     line_connect_timeout: float = 3.0
     line_read_timeout: float = 10.0
+    # A push failing transiently is tried again later (scheduled in its outbox row,
+    # never slept on): at most this many more times, after base * 2**n seconds.
     push_max_retries: int = 4
     push_backoff_base: float = 0.5
     max_body_bytes: int = 1024 * 1024
@@ -45,6 +49,12 @@ class Settings:
     # Percentage points either side of the plan that still count as "on plan".
     plan_tolerance: Decimal = Decimal(0)
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def max_body_text(self) -> str:
+        """The body limit as people read it, for messages that quote the setting."""
+        limit = self.max_body_bytes
+        return f"{limit / 1024 / 1024:g} MiB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KiB"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -97,7 +107,8 @@ class Settings:
             port=_int(env, "PORT", 8000, low=1, high=65535),
             demo=demo,
             worker_mode=worker_mode,  # type: ignore[arg-type]
-            worker_threads=_int(env, "KAONA_WORKER_THREADS", 2, low=1, high=64),
+            worker_threads=_int(env, "KAONA_WORKER_THREADS", 4, low=1, high=64),
+            delivery_threads=_int(env, "KAONA_DELIVERY_THREADS", 32, low=1, high=256),
             max_attempts=_int(env, "KAONA_MAX_ATTEMPTS", 5, low=1, high=100),
             expired_reply_policy=policy,  # type: ignore[arg-type]
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),

@@ -64,6 +64,12 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def read_only_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for steps that only read (idle polls, the sweeper's look, checks before a
+    send): on SQLite they take no write lock. Writing through them is a mistake."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy own transactions (pysqlite's own BEGIN handling is off) so that
     # every transaction can start with BEGIN IMMEDIATE, below.
@@ -76,10 +82,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "kaona_read_only"
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # One writer at a time, decided at BEGIN: no lost updates and no deadlocking
-    # upgrades from a read lock to a write lock between threads or processes.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # upgrades from a read lock to a write lock between threads or processes. A
+    # read-only step (``read_only_sessions``) begins deferred: in WAL mode it reads a
+    # snapshot and never waits for, nor blocks, the writer.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def dialect_insert(session: Session) -> Callable[..., Any]:

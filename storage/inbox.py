@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.events import chat_of
+from plans.errors import LostLease
 from storage.db import dialect_insert, utcnow
 from storage.models import InboxEvent
 
@@ -82,9 +83,18 @@ def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> Store
     return StoredCount(new=new, duplicates=len(rows) - new)
 
 
-def claim_next(session: Session, *, lease: timedelta, now: datetime | None = None) -> InboxEvent | None:
-    """Claim the oldest event that may run now; commit is the caller's."""
-    now = now or utcnow()
+@dataclass(frozen=True)
+class Claimed:
+    """An event a worker holds now: ``attempts`` is this claim's number (for ``mark_done``)."""
+
+    id: int
+    webhook_event_id: str
+    attempts: int
+    payload: str
+    event_ts: int
+
+
+def _claimable_query(now: datetime, limit: int) -> Select[Any]:
     older = aliased(InboxEvent)
     claimable = or_(
         and_(InboxEvent.status == "pending", InboxEvent.available_at <= now),
@@ -98,30 +108,55 @@ def claim_next(session: Session, *, lease: timedelta, now: datetime | None = Non
             and_(older.event_ts == InboxEvent.event_ts, older.id < InboxEvent.id),
         ),
     )
-    query = (
-        select(InboxEvent.id, InboxEvent.status)
+    # At most one event per order key can pass ``blocked_by_older``: the oldest. So a
+    # batch holds independent chats only, and they may be handled side by side.
+    return (
+        select(InboxEvent.id)
         .where(claimable, ~blocked_by_older)
         .order_by(InboxEvent.event_ts, InboxEvent.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=InboxEvent)
+        .limit(limit)
     )
-    candidate = session.execute(query).first()
-    if candidate is None:
-        return None
+
+
+def any_claimable(session: Session, *, now: datetime | None = None) -> bool:
+    """A read-only look, so an idle worker need not take SQLite's write lock."""
+    return session.execute(_claimable_query(now or utcnow(), 1)).first() is not None
+
+
+def claim_batch(
+    session: Session, *, lease: timedelta, limit: int, now: datetime | None = None
+) -> list[Claimed]:
+    """Claim up to ``limit`` of the oldest events that may run now, each of a different
+    order key, oldest first; commit is the caller's."""
+    now = now or utcnow()
+    query = _claimable_query(now, limit).with_for_update(skip_locked=True, of=InboxEvent)
+    ids = list(session.scalars(query))
+    if not ids:
+        return []
     # A conditional update: of two workers racing for one event, one wins.
     won = session.execute(
         update(InboxEvent)
-        .where(InboxEvent.id == candidate.id, InboxEvent.status == candidate.status)
+        .where(
+            InboxEvent.id.in_(ids),
+            or_(
+                and_(InboxEvent.status == "pending", InboxEvent.available_at <= now),
+                and_(InboxEvent.status == "processing", InboxEvent.lease_until < now),
+            ),
+        )
         .values(status="processing", lease_until=now + lease, attempts=InboxEvent.attempts + 1)
+        .returning(
+            InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.attempts, InboxEvent.payload, InboxEvent.event_ts
+        )
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(InboxEvent, candidate.id, populate_existing=True)
+    claimed = [Claimed(*row) for row in won]
+    return sorted(claimed, key=lambda c: (c.event_ts, c.id))
 
 
-class LostLease(Exception):
-    """The claim ran out and another worker took the event: this one must roll back."""
+def claim_next(session: Session, *, lease: timedelta, now: datetime | None = None) -> Claimed | None:
+    """Claim the oldest event that may run now; commit is the caller's."""
+    claimed = claim_batch(session, lease=lease, limit=1, now=now)
+    return claimed[0] if claimed else None
 
 
 def mark_done(session: Session, event_id: int, *, attempt: int) -> None:

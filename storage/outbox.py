@@ -94,6 +94,12 @@ def rows_for_event(session: Session, inbox_event_id: int) -> list[int]:
     return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
+def deadline_of(row: OutboxMessage) -> datetime | None:
+    """When the row stops being deliverable as it is: a reply's token expiry, else None.
+    Delivery sends the rows closest to their deadline first."""
+    return row.token_expires_at if row.kind == "reply" else None
+
+
 def due_ids(
     session: Session,
     *,
@@ -102,11 +108,23 @@ def due_ids(
     fresh_for: timedelta = FRESH,
     limit: int = 100,
 ) -> list[int]:
+    return [row.id for row in due_rows(session, stale_after=stale_after, now=now, fresh_for=fresh_for, limit=limit)]
+
+
+def due_rows(
+    session: Session,
+    *,
+    stale_after: timedelta,
+    now: datetime | None = None,
+    fresh_for: timedelta = FRESH,
+    limit: int = 100,
+) -> list[OutboxMessage]:
     """Rows for the sweeper: pushes due for another try, rows their worker never got to
-    (pending past ``fresh_for``), and rows left in "sending" by a worker that died."""
+    (pending past ``fresh_for``), and rows left in "sending" by a worker that died.
+    Replies come first, the oldest token first (it expires first)."""
     now = now or utcnow()
     query = (
-        select(OutboxMessage.id)
+        select(OutboxMessage)
         .where(
             or_(
                 (OutboxMessage.status == "pending")
@@ -115,17 +133,18 @@ def due_ids(
                 (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now - stale_after),
             )
         )
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.token_expires_at.is_(None), OutboxMessage.token_expires_at, OutboxMessage.id)
         .limit(limit)
     )
     return list(session.scalars(query))
 
 
 def begin_sending(session: Session, row_id: int, *, stale_before: datetime | None = None) -> OutboxMessage | None:
-    """Take a pending row for sending, or, with ``stale_before``, a row left in "sending"
-    since before then. None when another worker has it: of two racing, one wins."""
+    """Take a pending row that is due for sending, or, with ``stale_before``, a row left
+    in "sending" since before then. None when another worker has it (of two racing, one
+    wins) or its next try is not due yet."""
     if stale_before is None:
-        claimable = OutboxMessage.status == "pending"
+        claimable = (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= utcnow())
     else:
         claimable = (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= stale_before)
     won = session.execute(
@@ -137,6 +156,16 @@ def begin_sending(session: Session, row_id: int, *, stale_before: datetime | Non
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.get(OutboxMessage, row_id, populate_existing=True)
+
+
+def schedule_retry(session: Session, row_id: int, *, error: str, delay: timedelta) -> None:
+    """A push that failed transiently: back to pending, due after ``delay``, same retry key."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status="pending", last_error=error[:4000], next_attempt_at=utcnow() + delay)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def give_up_stale_reply(session: Session, row_id: int, *, stale_before: datetime) -> bool:
