@@ -107,13 +107,7 @@ def _again(services: Services, row: OutboxMessage, exc: LineApiError) -> str:
 
 def _finish(services: Services, row_id: int, status: str, *, error: str | None = None, cost: int = 0) -> str:
     with services.sessions() as session, session.begin():
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        row.status = status
-        row.last_error = error[:4000] if error else None
-        if status == "sent":
-            row.sent_at = utcnow()
-            row.cost = cost
+        outbox.finish(session, row_id, status, error=error, cost=cost)
     if status in ("failed", "dropped", "unknown"):
         log.error("outbox %s %s: %s", row_id, status, error)
     return status

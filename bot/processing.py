@@ -150,9 +150,13 @@ def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message]) -> list
 def claim(services: Services, *, limit: int, lease: timedelta = LEASE) -> list[inbox.Claimed]:
     """Claim up to ``limit`` events of different chats, oldest first. An idle look takes
     no write lock (on SQLite it would stall every webhook for nothing)."""
+    if services.engine.dialect.name != "sqlite":  # FOR UPDATE SKIP LOCKED does it in one go
+        with services.sessions() as session, session.begin():
+            return inbox.claim_batch(session, lease=lease, limit=limit)
     with services.reading() as session:
-        if not inbox.any_claimable(session):
-            return []
+        candidates = inbox.claimable_ids(session, limit=limit)
+    if not candidates:
+        return []
     with services.sessions() as session, session.begin():
-        return inbox.claim_batch(session, lease=lease, limit=limit)
+        return inbox.claim_batch(session, lease=lease, limit=limit, candidates=candidates)
 

@@ -8,12 +8,18 @@ process never loads the migration machinery.
 
 from __future__ import annotations
 
+import logging
+import os
 import subprocess
 import sys
 
 from bot.app import create_app, start_worker
 from bot.settings import Settings
 
+logging.basicConfig(
+    level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+)
 settings = Settings.from_env()
 if settings.database_url.startswith("sqlite"):
     subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], check=True, stdout=subprocess.DEVNULL)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.events import chat_of
@@ -94,9 +94,10 @@ class Claimed:
     event_ts: int
 
 
-def _claimable_query(now: datetime, limit: int) -> Select[Any]:
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """May run now, and no older event of its order key is still pending or processing."""
     older = aliased(InboxEvent)
-    claimable = or_(
+    due = or_(
         and_(InboxEvent.status == "pending", InboxEvent.available_at <= now),
         and_(InboxEvent.status == "processing", InboxEvent.lease_until < now),
     )
@@ -108,41 +109,48 @@ def _claimable_query(now: datetime, limit: int) -> Select[Any]:
             and_(older.event_ts == InboxEvent.event_ts, older.id < InboxEvent.id),
         ),
     )
+    return and_(due, ~blocked_by_older)
+
+
+def _claimable_query(now: datetime, limit: int) -> Select[Any]:
     # At most one event per order key can pass ``blocked_by_older``: the oldest. So a
     # batch holds independent chats only, and they may be handled side by side.
-    return (
-        select(InboxEvent.id)
-        .where(claimable, ~blocked_by_older)
-        .order_by(InboxEvent.event_ts, InboxEvent.id)
-        .limit(limit)
-    )
+    return select(InboxEvent.id).where(_claimable(now)).order_by(InboxEvent.event_ts, InboxEvent.id).limit(limit)
+
+
+def claimable_ids(session: Session, *, limit: int, now: datetime | None = None) -> list[int]:
+    """The events a claim would take, read without locking anything (for a look in a
+    read-only transaction before ``claim_batch``, which checks them again)."""
+    return list(session.scalars(_claimable_query(now or utcnow(), limit)))
 
 
 def any_claimable(session: Session, *, now: datetime | None = None) -> bool:
     """A read-only look, so an idle worker need not take SQLite's write lock."""
-    return session.execute(_claimable_query(now or utcnow(), 1)).first() is not None
+    return bool(claimable_ids(session, limit=1, now=now))
 
 
 def claim_batch(
-    session: Session, *, lease: timedelta, limit: int, now: datetime | None = None
+    session: Session,
+    *,
+    lease: timedelta,
+    limit: int,
+    now: datetime | None = None,
+    candidates: list[int] | None = None,
 ) -> list[Claimed]:
     """Claim up to ``limit`` of the oldest events that may run now, each of a different
-    order key, oldest first; commit is the caller's."""
+    order key, oldest first; commit is the caller's. ``candidates`` (from
+    ``claimable_ids``) skips the search: each is claimed only if still claimable."""
     now = now or utcnow()
-    query = _claimable_query(now, limit).with_for_update(skip_locked=True, of=InboxEvent)
-    ids = list(session.scalars(query))
-    if not ids:
+    if candidates is None:
+        query = _claimable_query(now, limit).with_for_update(skip_locked=True, of=InboxEvent)
+        candidates = list(session.scalars(query))
+    if not candidates:
         return []
-    # A conditional update: of two workers racing for one event, one wins.
+    # A conditional update: of two workers racing for one event, one wins; and an event
+    # claimable a moment ago but no longer (claimed, or an older one arrived) stays.
     won = session.execute(
         update(InboxEvent)
-        .where(
-            InboxEvent.id.in_(ids),
-            or_(
-                and_(InboxEvent.status == "pending", InboxEvent.available_at <= now),
-                and_(InboxEvent.status == "processing", InboxEvent.lease_until < now),
-            ),
-        )
+        .where(InboxEvent.id.in_(candidates[:limit]), _claimable(now))
         .values(status="processing", lease_until=now + lease, attempts=InboxEvent.attempts + 1)
         .returning(
             InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.attempts, InboxEvent.payload, InboxEvent.event_ts

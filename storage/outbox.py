@@ -147,15 +147,25 @@ def begin_sending(session: Session, row_id: int, *, stale_before: datetime | Non
         claimable = (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= utcnow())
     else:
         claimable = (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= stale_before)
-    won = session.execute(
+    won = session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, claimable)
         .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=utcnow())
+        .returning(OutboxMessage)
+        .execution_options(populate_existing=True)
+    ).first()
+    return won
+
+
+def finish(session: Session, row_id: int, status: str, *, error: str | None = None, cost: int = 0) -> None:
+    """Record how a send ended (sent, failed, dropped): one UPDATE, no read first."""
+    values: dict[str, Any] = {"status": status, "last_error": error[:4000] if error else None}
+    if status == "sent":
+        values.update(sent_at=utcnow(), cost=cost)
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
         .execution_options(synchronize_session=False)
-    )
-    if won.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(OutboxMessage, row_id, populate_existing=True)
+    )  # fmt: skip
 
 
 def schedule_retry(session: Session, row_id: int, *, error: str, delay: timedelta) -> None:
