@@ -32,7 +32,7 @@ class Settings:
     worker_mode: WorkerMode = "thread"
     worker_threads: int = 4
     # Threads that only wait on LINE: replies and pushes in flight at once.
-    delivery_threads: int = 64
+    delivery_threads: int = 200
     max_attempts: int = 5
     # What to do when a reply token has expired before the worker used it.
     expired_reply_policy: ExpiredReplyPolicy = "push"
@@ -108,8 +108,9 @@ class Settings:
             demo=demo,
             worker_mode=worker_mode,  # type: ignore[arg-type]
             worker_threads=_int(env, "KAONA_WORKER_THREADS", 4, low=1, high=64),
-            delivery_threads=_int(env, "KAONA_DELIVERY_THREADS", 64, low=1, high=512),
+            delivery_threads=_int(env, "KAONA_DELIVERY_THREADS", 200, low=1, high=1000),
             max_attempts=_int(env, "KAONA_MAX_ATTEMPTS", 5, low=1, high=100),
+            push_max_retries=_int(env, "KAONA_PUSH_RETRIES", 4, low=0, high=20),
             expired_reply_policy=policy,  # type: ignore[arg-type]
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),

@@ -7,8 +7,10 @@ the app factory; the entry points start it (`kaona serve`, `bot.wsgi`, `kaona wo
 One claimer thread claims as many events as there are idle processing threads, in
 one transaction, each of a different chat (so they may run side by side), oldest
 first. It sleeps until told: by the webhook in this process (``notify``), by a
-processing thread that finished (the next event of that chat may run now), or on
-PostgreSQL by a NOTIFY from a webhook in another process; polling is the fallback.
+processing thread that finished (the next event of that chat may run now), or, in
+`kaona worker` on PostgreSQL (``listen``), by a NOTIFY from any webhook; polling once
+a second is the fallback (an in-process worker leaves other web processes' events
+to their own workers, and finds them there when those are gone).
 The same thread sweeps the outbox for pushes whose retry is due.
 """
 
@@ -42,12 +44,14 @@ class Worker:
         dispatch: Handler = default_dispatch,
         poll: float = 1.0,
         sweep_every: float = 1.0,
+        listen: bool = False,
     ) -> None:
         settings = services.settings
         self._services = services
         self._dispatch = dispatch
         self._count = threads or settings.worker_threads
         self._poll = poll
+        self._listen = listen
         self._sweep_every = sweep_every
         self.pool = DeliveryPool(services, size=delivery_threads or settings.delivery_threads)
         self._work: queue.Queue[inbox.Claimed | None] = queue.Queue()
@@ -69,7 +73,7 @@ class Worker:
         for n in range(self._count):
             self._spawn(self._process_loop, f"kaona-worker-{n}")
         self._spawn(self._claim_loop, "kaona-claimer")
-        if wakeup.supported(self._services.engine):
+        if self._listen and wakeup.supported(self._services.engine):
             self._spawn(self._listen_loop, "kaona-listener")
         return self
 

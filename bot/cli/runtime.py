@@ -65,7 +65,7 @@ def _worker(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     services = build_services(settings)
     logging.getLogger(__name__).info("worker started (%s)", _safe_url(settings.database_url))
-    Worker(services, threads=args.threads).run_forever()
+    Worker(services, threads=args.threads, listen=True).run_forever()
     services.close()
     return 0
 
