@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import text
 
 from bench.common import fresh_backend, ms
-from bot.app import create_app, shutdown
+from bot.app import create_app, shutdown, start_worker
 from bot.localline import LocalLineServer, WebhookClient, group_source, text_event, user_source
 from bot.services import build_services
 from bot.serving import BackgroundServer
@@ -50,7 +50,7 @@ def main() -> int:
         worker_threads=args.workers,
     )
     services = build_services(settings, migrate=True)
-    app = create_app(settings, services=services)
+    app = start_worker(create_app(settings, services=services))
     server = BackgroundServer(app).start()
     client = WebhookClient(server.url + "/callback", settings.channel_secret, world=line.world)
 

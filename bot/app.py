@@ -1,33 +1,25 @@
-"""The application factory. Nothing connects or reads the environment at import time."""
+"""The application factory. Nothing connects or reads the environment at import time,
+and building the app starts no thread: the entry points start the worker
+(``start_worker``: `kaona serve`, ``bot.wsgi`` for gunicorn, the demo, tests)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from flask import Flask, Response, jsonify
 from linebot.v3.webhook import WebhookParser
 
 from bot.downloads import blueprint as downloads_blueprint
 from bot.files import files_blueprint
-from bot.processing import Router
+from bot.kaona import Kaona, kaona_of
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.webhook import blueprint as webhook_blueprint
 from bot.worker import Worker
-from handlers.dispatch import route
+from handlers.deps import Handler
+from handlers.dispatch import dispatch as default_dispatch
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Kaona:
-    """What the web process keeps in ``app.extensions["kaona"]``."""
-
-    settings: Settings
-    services: Services
-    parser: WebhookParser
-    worker: Worker | None
 
 
 def create_app(
@@ -35,16 +27,16 @@ def create_app(
     *,
     services: Services | None = None,
     migrate: bool = False,
-    router: Router = route,
+    dispatch: Handler = default_dispatch,
 ) -> Flask:
+    """Wire the web app; with ``KAONA_WORKER=thread`` it holds an unstarted worker whose
+    events go to ``dispatch`` (tests pass their own use case here)."""
     settings = settings or Settings.from_env()
     services = services or build_services(settings, migrate=migrate)
     app = Flask("kaona")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    worker = None
-    if settings.worker_mode == "thread":
-        worker = Worker(services, threads=settings.worker_threads, router=router).start()
+    worker = Worker(services, dispatch=dispatch) if settings.worker_mode == "thread" else None
     app.extensions["kaona"] = Kaona(
         settings=settings, services=services, parser=WebhookParser(settings.channel_secret), worker=worker
     )
@@ -66,7 +58,7 @@ def create_app(
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> tuple[Response, int]:
-        return jsonify({"message": "request body is larger than 1 MiB"}), 413
+        return jsonify({"message": f"request body is larger than {settings.max_body_text}"}), 413
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response, int]:
@@ -80,8 +72,17 @@ def create_app(
     return app
 
 
+def start_worker(app: Flask) -> Flask:
+    """Start the in-process worker, if the app has one (an entry point's job)."""
+    kaona = kaona_of(app)
+    if kaona.worker is not None:
+        kaona.worker.start()
+    return app
+
+
 def shutdown(app: Flask) -> None:
-    kaona: Kaona = app.extensions["kaona"]
+    kaona = kaona_of(app)
     if kaona.worker is not None:
         kaona.worker.stop()
     kaona.services.close()
+

@@ -3,19 +3,25 @@
 Replies are tried once. When the reply token has expired (the worker was late),
 ``expired_reply_policy`` decides: "push" (the default) sends the same messages as
 a push, marked ``fallback_push`` so it is counted; "drop" gives up. A push keeps
-its retry key across every try, in the gateway and across sweeps, so LINE
-delivers it at most once.
+its retry key across every try; a try that fails transiently is scheduled in the
+row (``next_attempt_at``) for the sweeper, never slept on, so LINE delivers it at
+most once and no thread waits.
+
+No database transaction is open while a call to LINE is in flight: a row is taken
+("sending") in one short transaction and closed in another.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.services import Services
 from plans.errors import (
     InvalidReplyToken,
     LineApiError,
+    LineQuotaExhausted,
     LineRateLimited,
     LineServerError,
     LineUnavailable,
@@ -25,11 +31,14 @@ from storage.db import utcnow
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+FINAL = ("sent", "failed", "dropped", "unknown")
+# Hands a row to a delivery pool: (row id, its deadline, stale_before for a row cut off mid-send).
+Submit = Callable[[int, datetime | None, datetime | None], None]
 
 
 def deliver(services: Services, row_id: int, *, stale_before: datetime | None = None) -> str:
-    """Send one row (a pending one, or with ``stale_before`` one a dead worker left
-    mid-send); returns its status after this try."""
+    """Send one row (a pending one that is due, or with ``stale_before`` one a dead worker
+    left mid-send); returns its status after this try ("taken": not this caller's)."""
     with services.sessions() as session, session.begin():
         row = outbox.begin_sending(session, row_id, stale_before=stale_before)
     if row is None:
@@ -63,44 +72,42 @@ def _reply(services: Services, row: OutboxMessage) -> str:
 
 
 def _push(services: Services, row: OutboxMessage) -> str:
-    with services.sessions() as session:
+    with services.reading() as session:
         reachable = access.can_push(session, row.chat_id)
     if not reachable:
         return _finish(services, row.id, "dropped", error="the bot left this group or the person blocked it")
     try:
         services.gateway.push(row.chat_id, outbox.messages_of(row), retry_key=row.retry_key)
-    except LineRateLimited as exc:
-        if exc.quota_exhausted:
-            return _finish(services, row.id, "failed", error=f"monthly quota exhausted: {exc}")
-        return _again(services, row, str(exc))
-    except (LineServerError, LineUnavailable) as exc:
-        return _again(services, row, str(exc))
+    except LineQuotaExhausted as exc:
+        return _finish(services, row.id, "failed", error=f"monthly quota exhausted: {exc}")
+    except (LineRateLimited, LineServerError, LineUnavailable) as exc:
+        return _again(services, row, exc)
     except LineApiError as exc:
         return _finish(services, row.id, "failed", error=str(exc))
+    # A 409 (LINE took this retry key before) counts as sent: it was delivered once.
     return _finish(services, row.id, "sent", cost=_cost(services, row.chat_id))
 
 
-def _again(services: Services, row: OutboxMessage, error: str) -> str:
-    if row.attempts >= services.settings.max_attempts:
-        return _finish(services, row.id, "failed", error=error)
+def retry_delay(services: Services, attempts: int, exc: LineApiError) -> timedelta:
+    """How long a push waits after its ``attempts``-th try: what LINE asked, else backoff."""
+    base = services.settings.push_backoff_base * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=exc.retry_after if exc.retry_after is not None else min(600.0, base))
+
+
+def _again(services: Services, row: OutboxMessage, exc: LineApiError) -> str:
+    if row.attempts > services.settings.push_max_retries:
+        return _finish(services, row.id, "failed", error=str(exc))
+    delay = retry_delay(services, row.attempts, exc)
+    log.warning("push outbox %s failed (%s); try %d in %.1fs with the same key",
+                row.id, exc, row.attempts + 1, delay.total_seconds())  # fmt: skip
     with services.sessions() as session, session.begin():
-        fresh = session.get(OutboxMessage, row.id)
-        assert fresh is not None
-        fresh.status = "pending"
-        fresh.last_error = error[:4000]
-        fresh.next_attempt_at = utcnow() + timedelta(seconds=min(600, 15 * 2**row.attempts))
+        outbox.schedule_retry(session, row.id, error=str(exc), delay=delay)
     return "pending"
 
 
 def _finish(services: Services, row_id: int, status: str, *, error: str | None = None, cost: int = 0) -> str:
     with services.sessions() as session, session.begin():
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        row.status = status
-        row.last_error = error[:4000] if error else None
-        if status == "sent":
-            row.sent_at = utcnow()
-            row.cost = cost
+        outbox.finish(session, row_id, status, error=error, cost=cost)
     if status in ("failed", "dropped", "unknown"):
         log.error("outbox %s %s: %s", row_id, status, error)
     return status
@@ -116,23 +123,26 @@ def _cost(services: Services, chat_id: str) -> int:
         return 1
 
 
-def sweep(services: Services) -> int:
-    """Retry what is due: pushes that failed transiently or were cut off mid-send, and
-    rows whose worker died before sending. A reply cut off mid-send is marked
-    unknown, not resent (its token may be spent)."""
-    stale_before = utcnow() - timedelta(seconds=services.settings.outbox_stale_seconds)
-    with services.sessions() as session:
-        ids = outbox.due_ids(session, stale_after=timedelta(seconds=services.settings.outbox_stale_seconds))
-    for row_id in ids:
-        with services.sessions() as session:
-            row = session.get(OutboxMessage, row_id)
-            status, kind = (row.status, row.kind) if row else (None, None)
+def sweep(services: Services, *, send: Submit | None = None) -> int:
+    """Retry what is due: pushes whose next try has come, rows cut off mid-send, and
+    rows whose worker died before sending. A reply cut off mid-send is marked unknown,
+    not resent (its token may be spent). ``send`` hands rows to a delivery pool;
+    without it they are sent here, one after the other."""
+    stale_after = timedelta(seconds=services.settings.outbox_stale_seconds)
+    stale_before = utcnow() - stale_after
+    with services.reading() as session:
+        due = [
+            (row.id, row.status, row.kind, outbox.deadline_of(row))
+            for row in outbox.due_rows(session, stale_after=stale_after)
+        ]
+    for row_id, status, kind, deadline in due:
         if status == "sending" and kind == "reply":
             with services.sessions() as session, session.begin():
                 if outbox.give_up_stale_reply(session, row_id, stale_before=stale_before):
                     log.error("outbox %s: reply cut off mid-send; not retried", row_id)
-        elif status == "sending":
-            deliver(services, row_id, stale_before=stale_before)
-        elif status == "pending":
-            deliver(services, row_id)
-    return len(ids)
+        elif send is not None:
+            send(row_id, deadline, stale_before if status == "sending" else None)
+        else:
+            deliver(services, row_id, stale_before=stale_before if status == "sending" else None)
+    return len(due)
+

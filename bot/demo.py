@@ -10,7 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.app import create_app, shutdown
+from bot.app import create_app, shutdown, start_worker
 from bot.localline import LocalLineServer
 from bot.services import Services, build_services
 from bot.serving import BackgroundServer
@@ -52,7 +52,7 @@ def run_demo(*, port: int = 8000, line_port: int = 8030, database: str = "data/d
     )
     services = build_services(settings, migrate=True)
     loaded = load_sample_plan(services)
-    app = create_app(settings, services=services)
+    app = start_worker(create_app(settings, services=services))
     server = _start_bot(app, port)
     line.world.add_user(DEMO_USER[0], DEMO_USER[1])
     line.world.add_group(DEMO_GROUP[0], DEMO_GROUP[1], [DEMO_USER[0]])

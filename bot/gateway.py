@@ -1,17 +1,17 @@
 """The LINE gateway: the only module that imports ``linebot.v3.messaging``.
 
 Messages travel through Kaona as LINE's own JSON message objects (plain dicts);
-here they become SDK requests. Every call has a timeout. A push is retried on
-5xx, 429 (rate limit, not the monthly quota) and no answer, with backoff and the
-SAME ``X-Line-Retry-Key``; a reply is never retried (its token is single-use).
-SDK and network errors leave this module only as ``plans.errors.LineApiError``.
+here they become SDK requests, built inside the translated call so that the SDK's
+``ValidationError`` leaves as ``LineRequestInvalid``. Every call has a timeout and
+is tried once: retries are the outbox's (a push keeps its ``X-Line-Retry-Key``
+across them, a reply is never retried). SDK and network errors leave this module
+only as ``plans.errors.LineApiError`` subclasses, chosen by ``ERRORS_BY_STATUS``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,6 +28,8 @@ from linebot.v3.messaging import (
     RichMenuRequest,
     ShowLoadingAnimationRequest,
 )
+from pydantic import ValidationError
+from pydantic.v1 import ValidationError as ValidationErrorV1  # the SDK's models are pydantic v1
 
 from bot.settings import Settings
 from plans.errors import (
@@ -38,7 +40,9 @@ from plans.errors import (
     LineBadRequest,
     LineConflict,
     LineNotFound,
+    LineQuotaExhausted,
     LineRateLimited,
+    LineRequestInvalid,
     LineServerError,
     LineUnavailable,
 )
@@ -68,52 +72,45 @@ class Quota:
 
 
 class LineGateway:
-    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: Settings) -> None:
         config = Configuration(
             host=settings.line_api_base_url or LINE_API,
             access_token=settings.channel_access_token,
         )
         # urllib3 would otherwise retry on its own (3 times, some POSTs included):
-        # retries are decided here, where a reply is never retried and a push keeps its key.
+        # retries are the outbox's, where a reply is never retried and a push keeps its key.
         config.retries = urllib3.Retry(total=0, redirect=False, raise_on_status=False)
+        # One connection per delivery thread, kept alive: many calls in flight at once.
+        config.connection_pool_maxsize = max(4, settings.delivery_threads + 4)
         self._client = ApiClient(config)
         self._api = MessagingApi(self._client)
         self._timeout = (settings.line_connect_timeout, settings.line_read_timeout)
-        self._retries = settings.push_max_retries
-        self._backoff = settings.push_backoff_base
-        self._sleep = sleep
 
     def close(self) -> None:
         self._client.close()
 
     def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> None:
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": list(messages)})
-        self._call(lambda: self._api.reply_message(request, _request_timeout=self._timeout))
+        self._call(
+            lambda: self._api.reply_message(
+                ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": list(messages)}),
+                _request_timeout=self._timeout,
+            )
+        )
 
     def push(self, to: str, messages: Sequence[dict[str, Any]], *, retry_key: str) -> bool:
-        """Push with retries under one retry key. True if LINE took it now, False if it
-        had already accepted this retry key (409: delivered earlier, not again)."""
-        request = PushMessageRequest.from_dict({"to": to, "messages": list(messages)})
-        attempt = 0
-        while True:
-            try:
-                self._call(
-                    lambda: self._api.push_message(
-                        request, x_line_retry_key=retry_key, _request_timeout=self._timeout
-                    )
+        """One try under ``retry_key``. True if LINE took it now, False if it had already
+        accepted this retry key (409: delivered earlier, not again)."""
+        try:
+            self._call(
+                lambda: self._api.push_message(
+                    PushMessageRequest.from_dict({"to": to, "messages": list(messages)}),
+                    x_line_retry_key=retry_key,
+                    _request_timeout=self._timeout,
                 )
-                return True
-            except LineConflict:
-                return False
-            except (LineServerError, LineUnavailable, LineRateLimited) as exc:
-                if isinstance(exc, LineRateLimited) and exc.quota_exhausted:
-                    raise
-                if attempt >= self._retries:
-                    raise
-                delay = _retry_after(exc) or self._backoff * 2**attempt
-                log.warning("push to %s failed (%s); retry %d in %.1fs with the same key", to, exc, attempt + 1, delay)
-                self._sleep(delay)
-                attempt += 1
+            )
+        except LineConflict:
+            return False
+        return True
 
     def profile(self, user_id: str) -> Profile:
         found = self._call(lambda: self._api.get_profile(user_id, _request_timeout=self._timeout))
@@ -155,14 +152,19 @@ class LineGateway:
         return Content(data=data, content_type=str(headers.get("content-type", "application/octet-stream")))
 
     def show_loading(self, user_id: str, seconds: int = 5) -> None:
-        request = ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
-        self._call(lambda: self._api.show_loading_animation(request, _request_timeout=self._timeout))
+        self._call(
+            lambda: self._api.show_loading_animation(
+                ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds),
+                _request_timeout=self._timeout,
+            )
+        )
 
     # -- rich menus ---------------------------------------------------------
     def create_rich_menu(self, menu: dict[str, Any]) -> str:
         """Create a rich menu from LINE's JSON object; its richMenuId."""
-        request = RichMenuRequest.from_dict(menu)
-        created = self._call(lambda: self._api.create_rich_menu(request, _request_timeout=self._timeout))
+        created = self._call(
+            lambda: self._api.create_rich_menu(RichMenuRequest.from_dict(menu), _request_timeout=self._timeout)
+        )
         return str(created.rich_menu_id)
 
     def upload_rich_menu_image(self, rich_menu_id: str, png: bytes) -> None:
@@ -211,38 +213,42 @@ class LineGateway:
         return config
 
     def _call(self, fn: Callable[[], T]) -> T:
+        """Run one SDK call, building its request inside, and translate what it raises."""
         try:
             return fn()
         except ApiException as exc:
             raise translate(exc) from exc
         except urllib3.exceptions.HTTPError as exc:
             raise LineUnavailable(f"LINE API did not answer: {exc}") from exc
+        except (ValidationError, ValidationErrorV1) as exc:
+            raise LineRequestInvalid(f"the SDK refused the request: {exc}") from exc
+
+
+# Most specific first: the first status range that holds the status decides the class.
+ERRORS_BY_STATUS: tuple[tuple[range, type[LineApiError]], ...] = (
+    (range(400, 401), LineBadRequest),
+    (range(401, 402), LineAuthError),
+    (range(403, 404), LineAuthError),
+    (range(404, 405), LineNotFound),
+    (range(409, 410), LineConflict),
+    (range(429, 430), LineRateLimited),
+    (range(500, 600), LineServerError),
+)
+# LINE tells these apart only in the message of the same status.
+INVALID_REPLY_TOKEN = "invalid reply token"
+MONTHLY_LIMIT = "monthly limit"
 
 
 def translate(exc: ApiException) -> LineApiError:
     status = int(exc.status or 0)
     body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else (exc.body or "")
     message = _message_of(body) or str(exc.reason or "")
-    text = f"LINE API {status}: {message}"
-    error: LineApiError
-    if status == 400 and "reply token" in message.lower():
-        error = InvalidReplyToken(text, status=status, body=body)
-    elif status == 400:
-        error = LineBadRequest(text, status=status, body=body)
-    elif status in (401, 403):
-        error = LineAuthError(text, status=status, body=body)
-    elif status == 404:
-        error = LineNotFound(text, status=status, body=body)
-    elif status == 409:
-        error = LineConflict(text, status=status, body=body)
-    elif status == 429:
-        error = LineRateLimited(text, status=status, body=body)
-    elif status >= 500:
-        error = LineServerError(text, status=status, body=body)
-    else:
-        error = LineApiError(text, status=status, body=body)
-    error.headers = dict(exc.headers or {})
-    return error
+    cls = next((cls for statuses, cls in ERRORS_BY_STATUS if status in statuses), LineApiError)
+    if cls is LineBadRequest and INVALID_REPLY_TOKEN in message.lower():
+        cls = InvalidReplyToken
+    elif cls is LineRateLimited and MONTHLY_LIMIT in message.lower():
+        cls = LineQuotaExhausted
+    return cls(f"LINE API {status}: {message}", status=status, body=body, headers=dict(exc.headers or {}))
 
 
 def _message_of(body: str) -> str:
@@ -251,11 +257,3 @@ def _message_of(body: str) -> str:
     except ValueError:
         return body[:200]
     return str(parsed.get("message", "")) if isinstance(parsed, dict) else ""
-
-
-def _retry_after(exc: LineApiError) -> float | None:
-    value = {k.lower(): v for k, v in exc.headers.items()}.get("retry-after")
-    try:
-        return min(float(value), 30.0) if value is not None else None
-    except ValueError:
-        return None

@@ -1,5 +1,6 @@
 """Keeping display names current: looked up from LINE at most once a day per person,
-outside the event's transaction (a LINE call never holds a database lock)."""
+after the event's commit, on a delivery thread (a LINE call never holds a database
+lock, nor delays an answer)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,6 @@ def refresh_display_name(services: Services, event: IncomingEvent) -> None:
     user_id = event.user_id
     if not user_id or event.type in ("unfollow", "leave", "memberLeft"):
         return
-    with services.sessions() as session:
-        if not access.needs_name_refresh(session, user_id):
-            return
     name: str | None = None
     try:
         if event.in_group:

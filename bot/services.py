@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,9 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gateway import LineGateway
 from bot.settings import DEFAULT_DATA_DIR, Settings
-from storage.db import make_engine, make_session_factory, utcnow
+from storage.db import make_engine, make_session_factory, read_only_sessions, utcnow
 from storage.files import FileStore, LocalFileStore, S3FileStore
-from storage.migrate import upgrade
 from storage.state import RedisStateStore, SqlStateStore, StateStore
 
 if TYPE_CHECKING:
@@ -35,9 +35,17 @@ class Services:
     gateway: LineGateway
     files: FileStore | None = None
     redis: redis.Redis | None = None
+    # Sessions for steps that only read; on SQLite they take no write lock.
+    readers: sessionmaker[Session] | None = None
     # "Now" for the use cases (dates, months, idle time); tests start it at a fixed day.
     clock: Callable[[], datetime] = utcnow
     closed: bool = field(default=False)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for a step that only reads (on SQLite it takes no write lock)."""
+        with (self.readers or self.sessions)() as session, session.begin():
+            yield session
 
     def database_ok(self) -> bool:
         try:
@@ -73,6 +81,10 @@ def build_services(
 ) -> Services:
     engine = make_engine(settings.database_url)
     if migrate:
+        # Only entry points ask for this (the SQLite auto-migrate); the web process of a
+        # deployment never loads the migration machinery.
+        from storage.migrate import upgrade
+
         upgrade(engine)
     sessions = make_session_factory(engine)
     client = None
@@ -94,6 +106,7 @@ def build_services(
         gateway=LineGateway(settings),
         files=file_store(settings),
         redis=client,
+        readers=read_only_sessions(engine),
         clock=clock,
     )
 

@@ -32,12 +32,16 @@ class Settings:
     demo: bool = False
     # Processing of stored events: a thread inside the web process, or a separate worker.
     worker_mode: WorkerMode = "thread"
-    worker_threads: int = 2
+    worker_threads: int = 4
+    # Threads that only wait on LINE: replies and pushes in flight at once.
+    delivery_threads: int = 200
     max_attempts: int = 5
     # What to do when a reply token has expired before the worker used it.
     expired_reply_policy: ExpiredReplyPolicy = "push"
     line_connect_timeout: float = 3.0
     line_read_timeout: float = 10.0
+    # A push failing transiently is tried again later (scheduled in its outbox row,
+    # never slept on): at most this many more times, after base * 2**n seconds.
     push_max_retries: int = 4
     push_backoff_base: float = 0.5
     max_body_bytes: int = 1024 * 1024
@@ -66,6 +70,12 @@ class Settings:
     # When the day's new reports go to the coordinators who asked for them.
     new_reports_time: time = time(17, 0)
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def max_body_text(self) -> str:
+        """The body limit as people read it, for messages that quote the setting."""
+        limit = self.max_body_bytes
+        return f"{limit / 1024 / 1024:g} MiB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KiB"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -126,8 +136,10 @@ class Settings:
             port=_int(env, "PORT", 8000, low=1, high=65535),
             demo=demo,
             worker_mode=worker_mode,  # type: ignore[arg-type]
-            worker_threads=_int(env, "KAONA_WORKER_THREADS", 2, low=1, high=64),
+            worker_threads=_int(env, "KAONA_WORKER_THREADS", 4, low=1, high=64),
+            delivery_threads=_int(env, "KAONA_DELIVERY_THREADS", 200, low=1, high=1000),
             max_attempts=_int(env, "KAONA_MAX_ATTEMPTS", 5, low=1, high=100),
+            push_max_retries=_int(env, "KAONA_PUSH_RETRIES", 4, low=0, high=20),
             expired_reply_policy=policy,  # type: ignore[arg-type]
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),

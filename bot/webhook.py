@@ -12,7 +12,9 @@ from linebot.v3.webhook import WebhookParser
 from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from bot.kaona import kaona_of
 from plans.errors import InvalidSignature, MalformedPayload, PayloadTooLarge, WebhookError
+from storage import wakeup
 from storage.inbox import store_events
 
 log = logging.getLogger(__name__)
@@ -21,15 +23,17 @@ blueprint = Blueprint("webhook", __name__)
 
 @blueprint.post("/callback")
 def callback() -> tuple[Response, int]:
-    kaona = current_app.extensions["kaona"]
+    kaona = kaona_of(current_app)
     try:
-        events = _verified_events(kaona.parser)
+        events = _verified_events(kaona.parser, kaona.settings.max_body_text)
     except WebhookError as exc:
         log.warning("webhook rejected (%s): %s", exc.status_code, exc)
         return jsonify({"message": str(exc)}), exc.status_code
     if events:
         with kaona.services.sessions() as session, session.begin():
             stored = store_events(session, events)
+            if stored.new:
+                wakeup.announce(session)
         if stored.duplicates:
             log.info("webhook: %d redelivered event(s) already stored", stored.duplicates)
         if kaona.worker is not None:
@@ -37,12 +41,12 @@ def callback() -> tuple[Response, int]:
     return jsonify({}), 200
 
 
-def _verified_events(parser: WebhookParser) -> list[dict[str, Any]]:
+def _verified_events(parser: WebhookParser, limit: str) -> list[dict[str, Any]]:
     signature = request.headers.get("X-Line-Signature", "")
     try:
         body = request.get_data(cache=False)
     except RequestEntityTooLarge as exc:
-        raise PayloadTooLarge("request body is larger than 1 MiB") from exc
+        raise PayloadTooLarge(f"request body is larger than {limit}") from exc
     if not signature:
         raise InvalidSignature("X-Line-Signature header is missing")
     try:

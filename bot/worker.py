@@ -1,19 +1,35 @@
-"""The worker: threads that process stored events and deliver the outbox.
+"""The worker: processes stored events and hands their answers to the delivery pool.
 
-Runs inside the web process by default (one process is a whole deployment), or
-as its own process (`kaona worker`) when the Procfile scales out.
+Runs inside the web process by default (one process is a whole deployment), or as
+its own process (`kaona worker`) when the Procfile scales out. Built unstarted by
+the app factory; the entry points start it (`kaona serve`, `bot.wsgi`, `kaona worker`).
+
+One claimer thread claims as many events as there are idle processing threads, in
+one transaction, each of a different chat (so they may run side by side), oldest
+first. It sleeps until told: by the webhook in this process (``notify``), by a
+processing thread that finished (the next event of that chat may run now), or, in
+`kaona worker` on PostgreSQL (``listen``), by a NOTIFY from any webhook; polling once
+a second is the fallback (an in-process worker leaves other web processes' events
+to their own workers, and finds them there when those are gone).
+The same thread sweeps the outbox for pushes whose retry is due.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 
 from bot.delivery import sweep
-from bot.processing import Router, process_next
+from bot.events import IncomingEvent
+from bot.pool import DeliveryPool
+from bot.processing import claim, process
+from bot.profiles import refresh_display_name
 from bot.services import Services
-from handlers.dispatch import route
+from handlers.deps import Handler
+from handlers.dispatch import dispatch as default_dispatch
+from storage import inbox, wakeup
 
 log = logging.getLogger(__name__)
 
@@ -23,39 +39,59 @@ class Worker:
         self,
         services: Services,
         *,
-        threads: int = 2,
-        poll: float = 0.25,
-        sweep_every: float = 5.0,
-        router: Router = route,
+        threads: int | None = None,
+        delivery_threads: int | None = None,
+        dispatch: Handler = default_dispatch,
+        poll: float = 1.0,
+        sweep_every: float = 1.0,
+        listen: bool = False,
     ) -> None:
+        settings = services.settings
         self._services = services
-        self._router = router
-        self._count = threads
+        self._dispatch = dispatch
+        self._count = threads or settings.worker_threads
         self._poll = poll
+        self._listen = listen
         self._sweep_every = sweep_every
-        self._wake = threading.Event()
+        self.pool = DeliveryPool(services, size=delivery_threads or settings.delivery_threads)
+        self._work: queue.Queue[inbox.Claimed | None] = queue.Queue()
+        self._cond = threading.Condition()
+        self._woken = False
+        self._idle = self._count
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._last_sweep = 0.0
-        self._sweep_lock = threading.Lock()
+        self._naming: set[str] = set()  # people whose display name is being looked up
+
+    @property
+    def started(self) -> bool:
+        return bool(self._threads)
 
     def start(self) -> Worker:
+        if self._threads:
+            return self
+        self._stop.clear()
         for n in range(self._count):
-            thread = threading.Thread(target=self._run, name=f"kaona-worker-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self._spawn(self._process_loop, f"kaona-worker-{n}")
+        self._spawn(self._claim_loop, "kaona-claimer")
+        if self._listen and wakeup.supported(self._services.engine):
+            self._spawn(self._listen_loop, "kaona-listener")
         return self
 
     def notify(self) -> None:
-        """New events were stored: stop waiting and look."""
-        self._wake.set()
+        """New events were stored, or one finished: stop waiting and look."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._wake.set()
+        self.notify()
+        for _ in range(self._count):
+            self._work.put(None)
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self.pool.stop(timeout)
 
     def run_forever(self) -> None:
         self.start()
@@ -67,25 +103,74 @@ class Worker:
         finally:
             self.stop()
 
-    def _run(self) -> None:
+    def _spawn(self, target: object, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
+        thread.start()
+        self._threads.append(thread)
+
+    def _claim_loop(self) -> None:
+        last_sweep = 0.0
         while not self._stop.is_set():
             try:
-                busy = process_next(self._services, router=self._router)
-                self._maybe_sweep()
+                if time.monotonic() - last_sweep >= self._sweep_every:
+                    last_sweep = time.monotonic()
+                    sweep(self._services, send=self.pool.send)
+                with self._cond:
+                    free = self._idle
+                claimed = claim(self._services, limit=free) if free > 0 else []
             except Exception:  # noqa: BLE001 - a database hiccup must not kill the thread
-                log.exception("worker loop error; backing off")
-                busy = False
+                log.exception("worker: claiming failed; backing off")
                 self._stop.wait(1.0)
-            if not busy:
-                self._wake.wait(self._poll)
-                self._wake.clear()
+                continue
+            with self._cond:
+                self._idle -= len(claimed)
+                if not claimed or self._idle == 0:
+                    if not self._woken:
+                        self._cond.wait(min(self._poll, self._sweep_every))
+                    self._woken = False
+            for event in claimed:
+                self._work.put(event)
 
-    def _maybe_sweep(self) -> None:
-        now = time.monotonic()
-        if now - self._last_sweep < self._sweep_every or not self._sweep_lock.acquire(blocking=False):
-            return
-        try:
-            self._last_sweep = now
-            sweep(self._services)
-        finally:
-            self._sweep_lock.release()
+    def _process_loop(self) -> None:
+        while True:
+            claimed = self._work.get()
+            if claimed is None:
+                return
+            try:
+                result = process(self._services, claimed, self._dispatch)
+                for out in result.outgoing:
+                    self.pool.send(out.row_id, out.deadline)
+                if result.refresh_name is not None:
+                    self._refresh_later(result.refresh_name)
+            except Exception:  # noqa: BLE001 - a database hiccup: the lease runs out, the event is retried
+                log.exception("worker: event %s not processed", claimed.id)
+            finally:
+                with self._cond:
+                    self._idle += 1
+                    self._woken = True
+                    self._cond.notify_all()
+
+    def _refresh_later(self, event: IncomingEvent) -> None:
+        user_id = event.user_id or ""
+        with self._cond:
+            if user_id in self._naming:
+                return
+            self._naming.add(user_id)
+
+        def refresh() -> None:
+            try:
+                refresh_display_name(self._services, event)
+            finally:
+                with self._cond:
+                    self._naming.discard(user_id)
+
+        self.pool.chore(refresh)
+
+    def _listen_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for _ in wakeup.notifications(self._services.engine, stop=self._stop):
+                    self.notify()
+            except Exception:  # noqa: BLE001 - no notifications: polling still finds the events
+                log.warning("worker: event notifications unavailable; polling", exc_info=True)
+                self._stop.wait(5.0)

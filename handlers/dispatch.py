@@ -127,13 +127,9 @@ ROUTES: tuple[tuple[Matcher, Handler], ...] = (
 DEFAULT: Handler = handle_not_understood
 
 
-def route(event: IncomingEvent) -> Handler:
-    """The use case for an event (the worker's entry point)."""
-    return dispatch
-
-
 def dispatch(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
-    """A conversation under way first, then the routes in order, then the default."""
+    """The use case for an event (the worker's entry point): a conversation under way
+    first, then the routes in order, then the default."""
     in_conversation = conversation(event, deps)
     schedule_draft = None if in_conversation is not None else reminders.active_draft(event, deps)
     interrupting = any(command.matches(event) for command, _ in INTERRUPTING) or SCHEDULE.matches(event)

@@ -18,12 +18,15 @@ KaonaError
 │   ├── LineAuthError           401/403: token wrong, or feature not allowed
 │   ├── LineNotFound            404: no such user/group (or not a friend/member)
 │   ├── LineConflict            409: the retry key was already accepted
-│   ├── LineRateLimited         429: over the rate limit or the monthly quota
+│   ├── LineRateLimited         429: over the rate limit (waiting helps)
+│   │   └── LineQuotaExhausted  429: the monthly message quota is used up (waiting does not)
 │   ├── LineServerError         5xx from LINE
-│   └── LineUnavailable         no answer: timeout or connection refused
+│   ├── LineUnavailable         no answer: timeout or connection refused
+│   └── LineRequestInvalid      a request the SDK refused to build (never sent)
 ├── ContentError                a photo or file someone sent cannot be kept
 │   └── FileTooLarge            over the size a report attachment may have
 ├── StorageError                the database or Redis failed
+│   └── LostLease               an event's claim ran out and another worker took it
 ├── PlanError                   a plan file or plan data cannot be used
 └── ExportLinkInvalid           a download link is forged, expired or no longer allowed -> 403
 """
@@ -59,11 +62,27 @@ class MalformedPayload(WebhookError):
 
 
 class LineApiError(KaonaError):
-    def __init__(self, message: str, *, status: int | None = None, body: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
-        self.headers: dict[str, str] = {}
+        self.headers: dict[str, str] = dict(headers or {})
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds LINE asked us to wait (``Retry-After``), at most 30; None if it did not say."""
+        value = {k.lower(): v for k, v in self.headers.items()}.get("retry-after")
+        try:
+            return min(float(value), 30.0) if value is not None else None
+        except ValueError:
+            return None
 
 
 class LineBadRequest(LineApiError):
@@ -87,10 +106,11 @@ class LineConflict(LineApiError):
 
 
 class LineRateLimited(LineApiError):
-    @property
-    def quota_exhausted(self) -> bool:
-        """429 for the monthly message quota (waiting will not help) rather than the rate."""
-        return "monthly limit" in str(self).lower()
+    """Over LINE's request rate: try again later (``Retry-After`` when LINE sends one)."""
+
+
+class LineQuotaExhausted(LineRateLimited):
+    """The monthly message quota is used up: final until the month turns."""
 
 
 class LineServerError(LineApiError):
@@ -99,6 +119,10 @@ class LineServerError(LineApiError):
 
 class LineUnavailable(LineApiError):
     pass
+
+
+class LineRequestInvalid(LineApiError):
+    """The SDK refused to build the request (its ``ValidationError``): nothing was sent."""
 
 
 class ContentError(KaonaError):
@@ -111,6 +135,10 @@ class FileTooLarge(ContentError):
 
 class StorageError(KaonaError):
     pass
+
+
+class LostLease(StorageError):
+    """The claim ran out and another worker took the event: this one must roll back."""
 
 
 class PlanError(KaonaError):

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from storage.sqlite import BUSY_SECONDS, READ_ONLY, WriterTurns, sqlite_pragmas
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC on every backend, returned as an aware UTC datetime."""
@@ -41,18 +43,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _lock_file(database: str | None) -> Path | None:
+    return None if not database or database == ":memory:" else Path(database + "-writer")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Connections are cheap here, and a thread waiting for one would wait behind
+        # the writer anyway: enough for the webhook, worker and delivery threads.
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 80)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS},
             **kwargs,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "connect", sqlite_pragmas)
+        WriterTurns(engine, lock_file=_lock_file(parsed.database))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
@@ -64,22 +74,10 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy own transactions (pysqlite's own BEGIN handling is off) so that
-    # every transaction can start with BEGIN IMMEDIATE, below.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # One writer at a time, decided at BEGIN: no lost updates and no deadlocking
-    # upgrades from a read lock to a write lock between threads or processes.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def read_only_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for steps that only read (idle polls, the sweeper's look, checks before a
+    send): on SQLite they take no write lock. Writing through them is a mistake."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def dialect_insert(session: Session) -> Callable[..., Any]:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.events import chat_of
+from plans.errors import LostLease
 from storage.db import dialect_insert, utcnow
 from storage.models import InboxEvent
 
@@ -82,11 +83,21 @@ def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> Store
     return StoredCount(new=new, duplicates=len(rows) - new)
 
 
-def claim_next(session: Session, *, lease: timedelta, now: datetime | None = None) -> InboxEvent | None:
-    """Claim the oldest event that may run now; commit is the caller's."""
-    now = now or utcnow()
+@dataclass(frozen=True)
+class Claimed:
+    """An event a worker holds now: ``attempts`` is this claim's number (for ``mark_done``)."""
+
+    id: int
+    webhook_event_id: str
+    attempts: int
+    payload: str
+    event_ts: int
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """May run now, and no older event of its order key is still pending or processing."""
     older = aliased(InboxEvent)
-    claimable = or_(
+    due = or_(
         and_(InboxEvent.status == "pending", InboxEvent.available_at <= now),
         and_(InboxEvent.status == "processing", InboxEvent.lease_until < now),
     )
@@ -98,30 +109,62 @@ def claim_next(session: Session, *, lease: timedelta, now: datetime | None = Non
             and_(older.event_ts == InboxEvent.event_ts, older.id < InboxEvent.id),
         ),
     )
-    query = (
-        select(InboxEvent.id, InboxEvent.status)
-        .where(claimable, ~blocked_by_older)
-        .order_by(InboxEvent.event_ts, InboxEvent.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=InboxEvent)
-    )
-    candidate = session.execute(query).first()
-    if candidate is None:
-        return None
-    # A conditional update: of two workers racing for one event, one wins.
+    return and_(due, ~blocked_by_older)
+
+
+def _claimable_query(now: datetime, limit: int) -> Select[Any]:
+    # At most one event per order key can pass ``blocked_by_older``: the oldest. So a
+    # batch holds independent chats only, and they may be handled side by side.
+    return select(InboxEvent.id).where(_claimable(now)).order_by(InboxEvent.event_ts, InboxEvent.id).limit(limit)
+
+
+def claimable_ids(session: Session, *, limit: int, now: datetime | None = None) -> list[int]:
+    """The events a claim would take, read without locking anything (for a look in a
+    read-only transaction before ``claim_batch``, which checks them again)."""
+    return list(session.scalars(_claimable_query(now or utcnow(), limit)))
+
+
+def any_claimable(session: Session, *, now: datetime | None = None) -> bool:
+    """A read-only look, so an idle worker need not take SQLite's write lock."""
+    return bool(claimable_ids(session, limit=1, now=now))
+
+
+def claim_batch(
+    session: Session,
+    *,
+    lease: timedelta,
+    limit: int,
+    now: datetime | None = None,
+    candidates: list[int] | None = None,
+) -> list[Claimed]:
+    """Claim up to ``limit`` of the oldest events that may run now, each of a different
+    order key, oldest first; commit is the caller's. ``candidates`` (from
+    ``claimable_ids``) skips the search: each is claimed only if still claimable."""
+    now = now or utcnow()
+    if candidates is None:
+        query = _claimable_query(now, limit).with_for_update(skip_locked=True, of=InboxEvent)
+        candidates = list(session.scalars(query))
+    if not candidates:
+        return []
+    # A conditional update: of two workers racing for one event, one wins; and an event
+    # claimable a moment ago but no longer (claimed, or an older one arrived) stays.
     won = session.execute(
         update(InboxEvent)
-        .where(InboxEvent.id == candidate.id, InboxEvent.status == candidate.status)
+        .where(InboxEvent.id.in_(candidates[:limit]), _claimable(now))
         .values(status="processing", lease_until=now + lease, attempts=InboxEvent.attempts + 1)
+        .returning(
+            InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.attempts, InboxEvent.payload, InboxEvent.event_ts
+        )
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(InboxEvent, candidate.id, populate_existing=True)
+    claimed = [Claimed(*row) for row in won]
+    return sorted(claimed, key=lambda c: (c.event_ts, c.id))
 
 
-class LostLease(Exception):
-    """The claim ran out and another worker took the event: this one must roll back."""
+def claim_next(session: Session, *, lease: timedelta, now: datetime | None = None) -> Claimed | None:
+    """Claim the oldest event that may run now; commit is the caller's."""
+    claimed = claim_batch(session, lease=lease, limit=1, now=now)
+    return claimed[0] if claimed else None
 
 
 def mark_done(session: Session, event_id: int, *, attempt: int) -> None:

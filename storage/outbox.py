@@ -113,6 +113,12 @@ def rows_for_event(session: Session, inbox_event_id: int) -> list[int]:
     return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
+def deadline_of(row: OutboxMessage) -> datetime | None:
+    """When the row stops being deliverable as it is: a reply's token expiry, else None.
+    Delivery sends the rows closest to their deadline first."""
+    return row.token_expires_at if row.kind == "reply" else None
+
+
 def due_ids(
     session: Session,
     *,
@@ -121,11 +127,23 @@ def due_ids(
     fresh_for: timedelta = FRESH,
     limit: int = 100,
 ) -> list[int]:
+    return [row.id for row in due_rows(session, stale_after=stale_after, now=now, fresh_for=fresh_for, limit=limit)]
+
+
+def due_rows(
+    session: Session,
+    *,
+    stale_after: timedelta,
+    now: datetime | None = None,
+    fresh_for: timedelta = FRESH,
+    limit: int = 100,
+) -> list[OutboxMessage]:
     """Rows for the sweeper: pushes due for another try, rows their worker never got to
-    (pending past ``fresh_for``), and rows left in "sending" by a worker that died."""
+    (pending past ``fresh_for``), and rows left in "sending" by a worker that died.
+    Replies come first, the oldest token first (it expires first)."""
     now = now or utcnow()
     query = (
-        select(OutboxMessage.id)
+        select(OutboxMessage)
         .where(
             or_(
                 (OutboxMessage.status == "pending")
@@ -134,28 +152,49 @@ def due_ids(
                 (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now - stale_after),
             )
         )
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.token_expires_at.is_(None), OutboxMessage.token_expires_at, OutboxMessage.id)
         .limit(limit)
     )
     return list(session.scalars(query))
 
 
 def begin_sending(session: Session, row_id: int, *, stale_before: datetime | None = None) -> OutboxMessage | None:
-    """Take a pending row for sending, or, with ``stale_before``, a row left in "sending"
-    since before then. None when another worker has it: of two racing, one wins."""
+    """Take a pending row that is due for sending, or, with ``stale_before``, a row left
+    in "sending" since before then. None when another worker has it (of two racing, one
+    wins) or its next try is not due yet."""
     if stale_before is None:
-        claimable = OutboxMessage.status == "pending"
+        claimable = (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= utcnow())
     else:
         claimable = (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= stale_before)
-    won = session.execute(
+    won = session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, claimable)
         .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=utcnow())
+        .returning(OutboxMessage)
+        .execution_options(populate_existing=True)
+    ).first()
+    return won
+
+
+def finish(session: Session, row_id: int, status: str, *, error: str | None = None, cost: int = 0) -> None:
+    """Record how a send ended (sent, failed, dropped): one UPDATE, no read first."""
+    values: dict[str, Any] = {"status": status, "last_error": error[:4000] if error else None}
+    if status == "sent":
+        values.update(sent_at=utcnow(), cost=cost)
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+
+
+def schedule_retry(session: Session, row_id: int, *, error: str, delay: timedelta) -> None:
+    """A push that failed transiently: back to pending, due after ``delay``, same retry key."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status="pending", last_error=error[:4000], next_attempt_at=utcnow() + delay)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(OutboxMessage, row_id, populate_existing=True)
 
 
 def give_up_stale_reply(session: Session, row_id: int, *, stale_before: datetime) -> bool:

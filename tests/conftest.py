@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.app import create_app, shutdown
+from bot.app import create_app, shutdown, start_worker
 from bot.localline import LocalLineServer, WebhookClient, World
 from bot.services import Services, build_services
 from bot.serving import BackgroundServer
@@ -186,11 +186,11 @@ class RunningBot:
 def bot_factory(settings: Settings, line: LocalLineServer) -> Iterator[Callable[..., RunningBot]]:
     started: list[tuple[Any, BackgroundServer]] = []
 
-    def start(router: Any = None, **changes: Any) -> RunningBot:
+    def start(dispatch: Any = None, **changes: Any) -> RunningBot:
         bot_settings = settings.with_(**changes) if changes else settings
-        extra = {"router": router} if router is not None else {}
+        extra = {"dispatch": dispatch} if dispatch is not None else {}
         services = build_services(bot_settings, clock=fixed_clock())
-        app = create_app(bot_settings, services=services, **extra)
+        app = start_worker(create_app(bot_settings, services=services, **extra))
         server = BackgroundServer(app).start()
         started.append((app, server))
         client = WebhookClient(server.url + "/callback", bot_settings.channel_secret, world=line.world)

@@ -50,10 +50,10 @@ def add_commands(sub: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import create_app
+    from bot.app import create_app, start_worker
 
     settings = Settings.from_env()
-    app = create_app(settings, migrate=settings.database_url.startswith("sqlite"))
+    app = start_worker(create_app(settings, migrate=settings.database_url.startswith("sqlite")))
     app.run(host=args.host, port=args.port or settings.port, threaded=True, use_reloader=False)
     return 0
 
@@ -65,7 +65,7 @@ def _worker(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     services = build_services(settings)
     logging.getLogger(__name__).info("worker started (%s)", _safe_url(settings.database_url))
-    Worker(services, threads=args.threads or settings.worker_threads).run_forever()
+    Worker(services, threads=args.threads, listen=True).run_forever()
     services.close()
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.delivery import deliver, sweep
+from bot.delivery import FINAL, deliver, sweep
 from bot.localline import follow_event, user_source
 from storage import outbox
 from tests.conftest import RunningBot
@@ -71,13 +71,27 @@ def push_requests(bot: RunningBot) -> list:
     return [r for r in bot.world.requests() if r.path == "/v2/bot/message/push"]
 
 
+def status_of(bot: RunningBot, row_id: int) -> str:
+    return str(bot.sql("SELECT status FROM outbox WHERE id = :i", i=row_id)[0][0])
+
+
+def sweep_until_final(bot: RunningBot, row_id: int, timeout: float = 10.0) -> str:
+    """What the worker's sweeper does every second: send the rows whose retry is due."""
+    deadline = time.monotonic() + timeout
+    while status_of(bot, row_id) not in FINAL and time.monotonic() < deadline:
+        sweep(bot.services)
+        time.sleep(0.02)
+    return status_of(bot, row_id)
+
+
 def test_push_500_and_429_are_retried_with_the_same_key_and_delivered_once(bot_factory) -> None:
     bot: RunningBot = bot_factory(worker_mode="external")
     bot.world.add_user("U1", "สมศรี")
     bot.world.inject_fault("/v2/bot/message/push", status=500, times=1)
     bot.world.inject_fault("/v2/bot/message/push", status=429, times=1)
     row_id = queue_push(bot, "U1", "แจ้งเตือน")
-    assert deliver(bot.services, row_id) == "sent"
+    assert deliver(bot.services, row_id) == "pending"  # scheduled, not slept on
+    assert sweep_until_final(bot, row_id) == "sent"
     attempts = push_requests(bot)
     assert [r.status for r in attempts] == [500, 429, 200]
     assert len({r.retry_key for r in attempts}) == 1
@@ -85,18 +99,43 @@ def test_push_500_and_429_are_retried_with_the_same_key_and_delivered_once(bot_f
 
 
 def test_a_push_that_keeps_failing_waits_and_is_swept_later_with_its_key(bot_factory) -> None:
-    bot: RunningBot = bot_factory(worker_mode="external", push_max_retries=1)
+    bot: RunningBot = bot_factory(worker_mode="external", push_max_retries=2, push_backoff_base=30)
     bot.world.add_user("U1", "สมศรี")
     bot.world.inject_fault("/v2/bot/message/push", status=503, times=2)
     row_id = queue_push(bot, "U1", "แจ้งเตือน")
     assert deliver(bot.services, row_id) == "pending"
-    with bot.services.engine.begin() as conn:  # make it due now instead of in 15 s
-        conn.exec_driver_sql("UPDATE outbox SET next_attempt_at = created_at")
-    assert sweep(bot.services) == 1
+    assert sweep(bot.services) == 0  # not due for 30 s: the row waits, no thread does
+    assert deliver(bot.services, row_id) == "taken"
+    for _ in range(2):
+        with bot.services.engine.begin() as conn:  # make it due now instead of in 30 s, 60 s
+            conn.exec_driver_sql("UPDATE outbox SET next_attempt_at = created_at")
+        assert sweep(bot.services) == 1
     keys = {r.retry_key for r in push_requests(bot)}
     assert [r.status for r in push_requests(bot)] == [503, 503, 200]
     assert len(keys) == 1
     assert len(bot.world.deliveries(kind="push")) == 1
+
+
+def test_a_push_gives_up_after_its_retries_with_one_key(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external", push_max_retries=3, push_backoff_base=0.01)
+    bot.world.add_user("U1", "สมศรี")
+    bot.world.inject_fault("/v2/bot/message/push", status=502, times=-1)
+    row_id = queue_push(bot, "U1", "แจ้งเตือน")
+    deliver(bot.services, row_id)
+    assert sweep_until_final(bot, row_id) == "failed"
+    assert len(push_requests(bot)) == 1 + 3  # the first try and push_max_retries
+    assert len({r.retry_key for r in push_requests(bot)}) == 1
+
+
+def test_retry_after_from_line_sets_when_the_push_is_tried_again(bot_factory) -> None:
+    from bot.delivery import retry_delay
+    from plans.errors import LineRateLimited
+
+    bot: RunningBot = bot_factory(worker_mode="external", push_backoff_base=0.5)
+    told = LineRateLimited("LINE API 429", status=429, headers={"Retry-After": "7"})
+    assert retry_delay(bot.services, 1, told).total_seconds() == 7
+    plain = LineRateLimited("LINE API 429", status=429)
+    assert [retry_delay(bot.services, n, plain).total_seconds() for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
 
 
 def test_a_push_line_already_accepted_is_not_delivered_twice(bot_factory) -> None:

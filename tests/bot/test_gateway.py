@@ -6,6 +6,8 @@ import time
 import uuid
 
 import pytest
+from pydantic import ValidationError
+from pydantic.v1 import ValidationError as ValidationErrorV1
 
 from bot.gateway import LineGateway
 from bot.localline import LocalLineServer, user_source
@@ -15,7 +17,9 @@ from plans.errors import (
     LineAuthError,
     LineBadRequest,
     LineNotFound,
+    LineQuotaExhausted,
     LineRateLimited,
+    LineRequestInvalid,
     LineServerError,
     LineUnavailable,
 )
@@ -25,7 +29,7 @@ TEXT = [{"type": "text", "text": "สวัสดี"}]
 
 @pytest.fixture
 def gateway(settings: Settings):
-    gw = LineGateway(settings.with_(push_backoff_base=0.01), sleep=lambda _s: None)
+    gw = LineGateway(settings)
     yield gw
     gw.close()
 
@@ -46,14 +50,14 @@ def test_a_reply_is_never_retried(gateway: LineGateway, line: LocalLineServer) -
     assert len([r for r in line.world.requests() if r.path.endswith("/reply")]) == 1
 
 
-def test_push_gives_up_after_its_retries_with_one_key(gateway: LineGateway, line: LocalLineServer) -> None:
+def test_a_push_is_tried_once_its_retries_are_the_outboxs(gateway: LineGateway, line: LocalLineServer) -> None:
     line.world.add_user("U1", "ก")
     line.world.inject_fault("/v2/bot/message/push", status=502, times=-1)
+    started = time.monotonic()
     with pytest.raises(LineServerError):
         gateway.push("U1", TEXT, retry_key=str(uuid.uuid4()))
-    pushes = [r for r in line.world.requests() if r.path.endswith("/push")]
-    assert len(pushes) == 1 + 4  # the first try and push_max_retries
-    assert len({r.retry_key for r in pushes}) == 1
+    assert len([r for r in line.world.requests() if r.path.endswith("/push")]) == 1
+    assert time.monotonic() - started < 1.0  # nothing slept here
 
 
 def test_push_reports_a_key_line_already_accepted(gateway: LineGateway, line: LocalLineServer) -> None:
@@ -67,10 +71,29 @@ def test_push_reports_a_key_line_already_accepted(gateway: LineGateway, line: Lo
 def test_quota_exhaustion_is_not_retried(gateway: LineGateway, line: LocalLineServer) -> None:
     line.world.add_user("U1", "ก")
     line.world.set_quota(0)
+    with pytest.raises(LineQuotaExhausted) as caught:
+        gateway.push("U1", TEXT, retry_key=str(uuid.uuid4()))
+    assert isinstance(caught.value, LineRateLimited) and caught.value.status == 429
+    assert len([r for r in line.world.requests() if r.path.endswith("/push")]) == 1
+
+
+def test_a_rate_limit_is_not_the_quota(gateway: LineGateway, line: LocalLineServer) -> None:
+    line.world.add_user("U1", "ก")
+    line.world.inject_fault("/v2/bot/message/push", status=429, times=1)
     with pytest.raises(LineRateLimited) as caught:
         gateway.push("U1", TEXT, retry_key=str(uuid.uuid4()))
-    assert caught.value.quota_exhausted
-    assert len([r for r in line.world.requests() if r.path.endswith("/push")]) == 1
+    assert not isinstance(caught.value, LineQuotaExhausted)
+
+
+def test_a_request_the_sdk_refuses_leaves_as_our_error(gateway: LineGateway, line: LocalLineServer) -> None:
+    token = line.world.issue_reply_token(user_source("U1"))
+    six = TEXT * 6  # LINE takes 1 to 5 messages; the SDK refuses six before sending
+    with pytest.raises(LineRequestInvalid) as caught:
+        gateway.reply(token, six)
+    assert isinstance(caught.value.__cause__, (ValidationError, ValidationErrorV1))
+    with pytest.raises(LineRequestInvalid):
+        gateway.push("U1", [], retry_key=str(uuid.uuid4()))
+    assert line.world.requests() == []
 
 
 def test_errors_are_translated(gateway: LineGateway, line: LocalLineServer, settings: Settings) -> None:

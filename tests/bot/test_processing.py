@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from bot.events import IncomingEvent
 from bot.localline import text_event, user_source
 from bot.render import text
-from handlers.deps import Deps, Handler, Message
-from handlers.dispatch import route
+from handlers.deps import Deps, Message
+from handlers.dispatch import dispatch
 from tests.conftest import RunningBot
 
 
@@ -34,13 +34,13 @@ class Flaky:
             raise RuntimeError(f"boom {self.calls}")
         return [text("สำเร็จแล้ว")]
 
-    def router(self, event: IncomingEvent) -> Handler:
-        return self.handle if event.type == "message" else route(event)
+    def dispatch(self, event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+        return self.handle(event, deps) if event.type == "message" else dispatch(event, deps)
 
 
 def test_a_crashing_event_is_retried_then_succeeds(bot_factory) -> None:
     flaky = Flaky(failures=2)
-    bot: RunningBot = bot_factory(router=flaky.router)
+    bot: RunningBot = bot_factory(dispatch=flaky.dispatch)
     bot.client.send_text(user_source("U1"), "อะไรก็ได้")
     bot.wait_until(lambda: bot.world.deliveries(), timeout=15)
     assert flaky.calls == 3
@@ -50,7 +50,7 @@ def test_a_crashing_event_is_retried_then_succeeds(bot_factory) -> None:
 
 def test_an_event_that_always_crashes_is_parked_and_does_not_block_others(bot_factory) -> None:
     flaky = Flaky(failures=10**6)
-    bot: RunningBot = bot_factory(router=flaky.router, max_attempts=3)
+    bot: RunningBot = bot_factory(dispatch=flaky.dispatch, max_attempts=3)
     bot.client.send_text(user_source("U1"), "พัง")
     bot.wait_until(lambda: bot.sql("SELECT 1 FROM inbox_events WHERE status = 'parked'"), timeout=20)
     [(attempts, error)] = bot.sql("SELECT attempts, last_error FROM inbox_events")
@@ -63,7 +63,7 @@ def test_an_event_that_always_crashes_is_parked_and_does_not_block_others(bot_fa
 
 def test_a_redelivery_of_a_parked_event_is_not_processed_again(bot_factory) -> None:
     flaky = Flaky(failures=10**6)
-    bot: RunningBot = bot_factory(router=flaky.router, max_attempts=1)
+    bot: RunningBot = bot_factory(dispatch=flaky.dispatch, max_attempts=1)
     event = text_event(user_source("U1"), "พัง", reply_token=bot.world.issue_reply_token(user_source("U1")))
     bot.client.post([event])
     bot.wait_until(lambda: bot.sql("SELECT 1 FROM inbox_events WHERE status = 'parked'"), timeout=10)

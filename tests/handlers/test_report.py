@@ -276,7 +276,7 @@ def test_a_step_whose_commit_failed_is_redone_from_where_it_was(team, bot_factor
             raise RuntimeError("the commit failed")
         return answer
 
-    bot = bot_factory(router=lambda event: flaky)
+    bot = bot_factory(dispatch=flaky)
     talk(bot, "Usomchai", "รายงาน อบรม")
     [answer] = talk(bot, "Usomchai", "1")  # handled twice: the first try rolled back
     assert "ขั้นที่ 2" in answer and "ดำเนินการไปแล้ว" in answer

@@ -24,7 +24,7 @@ def test_the_clock_schedules_its_jobs_in_the_bot_time_zone(bot: RunningBot) -> N
 
 
 def test_retry_due_messages_sends_what_is_due(bot_factory) -> None:
-    bot: RunningBot = bot_factory(worker_mode="external", push_max_retries=0)
+    bot: RunningBot = bot_factory(worker_mode="external", push_max_retries=1)
     bot.world.add_user("U1", "สมศรี")
     bot.world.inject_fault("/v2/bot/message/push", status=500, times=1)
     with bot.services.sessions() as session, session.begin():

@@ -19,8 +19,8 @@ from bot.localline.simulator_render import (
     render_delivery,
     render_message,
 )
-from handlers.deps import Deps, Handler
-from handlers.dispatch import route
+from handlers.deps import Deps
+from handlers.dispatch import dispatch
 from tests.conftest import SECRET, RunningBot
 
 HELP_TEXT = "คำสั่งที่ใช้กับ “ก้าวหน้า” ได้"
@@ -175,19 +175,19 @@ FLEX = {
 }
 
 
-def echo_router(event: IncomingEvent) -> Handler:
+def echo(event: IncomingEvent, deps: Deps) -> Sequence[dict[str, Any]]:
     """Answers with FLEX for text, and says what a postback carried."""
-    def answer(event: IncomingEvent, deps: Deps) -> Sequence[dict[str, Any]]:
-        if event.type == "postback":
-            params = " ".join(f"{k}={v}" for k, v in event.postback_params.items())
-            return [{"type": "text", "text": f"ได้รับ {event.postback_data} {params}".strip()}]
+    if event.type == "postback":
+        params = " ".join(f"{k}={v}" for k, v in event.postback_params.items())
+        return [{"type": "text", "text": f"ได้รับ {event.postback_data} {params}".strip()}]
+    if event.type == "message":
         return [FLEX]
-    return answer if event.type in ("message", "postback") else route(event)
+    return dispatch(event, deps)
 
 
 def test_flex_buttons_send_postbacks_and_the_date_picker_sends_params(
         bot_factory: Callable[..., RunningBot], line: LocalLineServer) -> None:
-    bot = bot_factory(router=echo_router)
+    bot = bot_factory(dispatch=echo)
     out = chat(bot.callback, line.url, "เมนู\n1\n/say 2\n2\n2025-13\n2025-10-01\n")
     assert "ก้าวหน้า [reply]\nโครงการถนนสะอาด\nความก้าวหน้า 60%\n" + RULE in out
     assert "» รายงานโครงการ\nก้าวหน้า [reply]\nได้รับ report:7" in out
