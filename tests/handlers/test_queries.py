@@ -178,12 +178,12 @@ def test_match_projects_by_code_id_or_part_of_the_name() -> None:
 
 
 
-def test_the_tolerance_setting_widens_on_plan(bot_factory) -> None:
-    strict = bot_factory()
-    unit_a, _ = load_plans(strict)
+@pytest.mark.parametrize(("tolerance", "expected"), [(None, "สถานะ: ล่าช้ากว่าแผน"), (Decimal(10), "สถานะ: เป็นไปตามแผน")])
+def test_the_tolerance_setting_widens_on_plan(bot_factory, tolerance: Decimal | None, expected: str) -> None:
+    # One bot per setting: a second bot on the same database would race the first one's worker.
+    bot = bot_factory() if tolerance is None else bot_factory(plan_tolerance=tolerance)
+    unit_a, _ = load_plans(bot)
     training = next(p for p in unit_a if p.code == "50310000-3105")
-    bind_group(strict, "Cg1", [training.id], ["U1"])
-    # 21 Nov 2026: the plan expects 8.5%, nothing is reported yet.
-    assert "สถานะ: ล่าช้ากว่าแผน" in ask(strict, group_source("Cg1", "U1"), "สถานะ อบรม")
-    lenient = bot_factory(plan_tolerance=Decimal(10))
-    assert "สถานะ: เป็นไปตามแผน" in ask(lenient, group_source("Cg1", "U1"), "สถานะ อบรม")
+    bind_group(bot, "Cg1", [training.id], ["U1"])
+    # 21 Nov 2026: the plan expects 8.5%, nothing is reported yet (late unless 10 points are tolerated).
+    assert expected in ask(bot, group_source("Cg1", "U1"), "สถานะ อบรม")
