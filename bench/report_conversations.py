@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.common import fresh_backend, ms
-from bot.app import create_app, shutdown
+from bot.app import create_app, shutdown, start_worker
 from bot.localline import LocalLineServer, WebhookClient, group_source
 from bot.services import build_services
 from bot.serving import BackgroundServer
@@ -62,7 +62,7 @@ def main() -> int:
             access.bind(session, group, ids, by="bench")
     for g, group in enumerate(groups):  # the members: the questions mention them
         line.world.add_group(group, group, [f"Ubench{n:04d}" for n in range(g, args.conversations, len(groups))])
-    app = create_app(settings, services=services)
+    app = start_worker(create_app(settings, services=services))
     server = BackgroundServer(app).start()
     client = WebhookClient(server.url + "/callback", settings.channel_secret, world=line.world)
 
