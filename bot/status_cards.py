@@ -129,6 +129,8 @@ def _last_lines(s: ProjectStatus) -> list[str]:
 
 
 def _budget_line(s: ProjectStatus) -> str:
+    if s.budget is None:  # the plan does not say: not the same as no budget
+        return f"งบประมาณ: ไม่ได้ระบุในแผน · เบิกจ่าย {baht(s.disbursed)} บาท"
     if not s.budget:
         return f"งบประมาณ: ไม่ได้รับงบประมาณ · เบิกจ่าย {baht(s.disbursed)} บาท"
     return (
@@ -160,7 +162,8 @@ def status_carousel(projects: Sequence[ProjectStanding], today: date) -> dict[st
 def _compact(p: ProjectStanding, today: date) -> dict[str, Any]:
     colour = COLOUR[p.status]
     days = p.days_since(today)
-    since = "ยังไม่เคยรายงาน" if days is None else f"รายงานล่าสุด {days} วันก่อน"
+    since = ("ยังไม่เคยรายงาน" if days is None else "รายงานล่าสุดวันนี้" if days == 0
+             else "รายงานล่าสุดเมื่อวาน" if days == 1 else f"รายงานล่าสุด {days} วันก่อน")  # fmt: skip
     body = [
         _text(clip(p.name, 80), weight="bold", size="sm", wrap=True, maxLines=3),
         _bar_row("ผลงาน", p.actual or Decimal(0), colour),

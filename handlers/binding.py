@@ -10,6 +10,7 @@ from bot.events import IncomingEvent
 from bot.render import QUICK_REPLY_LIMIT, Choice, clip, text
 from handlers.commands import BIND, INVITE, REGISTER, normalise_code
 from handlers.deps import Deps, Message, viewer_of
+from handlers.membership import digest_promise
 from handlers.queries import NAME_LIMIT, TEXT_BUDGET, capped, match_projects
 from plans.matching import Candidate, matches
 from storage import access
@@ -35,8 +36,9 @@ NOTHING_TO_BIND = (
     "กรุณาแจ้งผู้ประสานงานให้นำเข้าแผนก่อน แล้วพิมพ์รหัสเดิมได้อีกครั้ง เช่น “ผูกโครงการ {code}”"
 )
 REGISTERED = (
-    "ลงทะเบียนเป็นผู้ประสานงานของ {unit} เรียบร้อยแล้ว ✅\n"
-    "พิมพ์ “สรุป” เพื่อดูความก้าวหน้าของทุกโครงการในหน่วยงาน หรือ “เชิญ <ชื่อโครงการ>” เพื่อขอรหัสผูกกลุ่ม"
+    "ลงทะเบียนเป็นผู้ประสานงานของ {unit} เรียบร้อยแล้ว ✅\n{digest}\n"
+    "พิมพ์ “สรุป” เพื่อดูความก้าวหน้าของทุกโครงการในหน่วยงาน หรือ “เชิญ <ชื่อโครงการ>” เพื่อขอรหัสผูกกลุ่ม "
+    "และพิมพ์ “แจ้งรายงานใหม่ เปิด” หากต้องการรับแจ้งเมื่อมีรายงานใหม่ในแต่ละวัน"
 )
 NOT_DIGITS = "รหัสมีเฉพาะตัวเลข เช่น “{usage}” แต่ที่พิมพ์มาคือ “{typed}” กรุณาตรวจสอบรหัสอีกครั้ง"
 ALREADY_REGISTERED = "ท่านเป็นผู้ประสานงานของ {unit} อยู่แล้ว"
@@ -107,7 +109,7 @@ def handle_register(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     assert unit is not None
     if not access.add_coordinator(deps.session, event.user_id, unit.id):
         return [text(ALREADY_REGISTERED.format(unit=unit.path))]
-    return [text(REGISTERED.format(unit=unit.path))]
+    return [text(REGISTERED.format(unit=unit.path, digest=digest_promise(deps, unit.id).strip()))]
 
 
 def handle_invite(event: IncomingEvent, deps: Deps) -> Sequence[Message]:

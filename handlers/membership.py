@@ -9,6 +9,7 @@ from bot.events import IncomingEvent
 from bot.render import Choice, text
 from handlers.deps import Deps, Message
 from storage import access
+from storage import reminders as reminder_store
 
 HELP_CHOICE = Choice(label="ช่วยเหลือ", text="ช่วยเหลือ")
 
@@ -21,11 +22,12 @@ GREETING_USER = (
     "• ผู้ประสานงานพิมพ์ “สรุป” เพื่อดูว่าใครรายงานแล้ว ใครยังไม่รายงาน\n\n"
     "พิมพ์ “ช่วยเหลือ” เพื่อดูคำสั่งที่ใช้ได้"
 )
-# Promising nothing the bot does not send by itself (digests come with the reminders).
 COORDINATOR_NOTE = (
-    "\n\n{welcome}ท่านเป็นผู้ประสานงานของ {units} "
+    "\n\n{welcome}ท่านเป็นผู้ประสานงานของ {units} {digest}"
     "พิมพ์ “สรุป” เพื่อดูความก้าวหน้าของทุกโครงการในหน่วยงานได้ทุกเมื่อ"
 )
+# What the clock really sends (the reminders issue): the day comes from the unit's schedule.
+DIGEST_PROMISE = "ทุกเดือนท่านจะได้รับสรุปความก้าวหน้าของหน่วยงานทางแชตนี้ (วันที่ {day} หรือวันทำการถัดไป) "
 WELCOME_BACK = "ยินดีต้อนรับกลับ "
 # Only someone who unfollowed comes back; a coordinator registered from the command line
 # follows for the first time although the bot already knows them.
@@ -63,8 +65,15 @@ def handle_follow(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     units = access.coordinated_units(deps.session, event.user_id)
     if units:
         welcome = WELCOME_BACK if returning else ""
-        greeting += COORDINATOR_NOTE.format(welcome=welcome, units=", ".join(u.path for u in units))
+        greeting += COORDINATOR_NOTE.format(welcome=welcome, units=", ".join(u.path for u in units),
+                                            digest=digest_promise(deps, units[0].id))  # fmt: skip
     return [text(greeting, [HELP_CHOICE])]
+
+
+def digest_promise(deps: Deps, unit_id: int) -> str:
+    """The digest the coordinator of ``unit_id`` will get, on that unit's schedule."""
+    schedule = reminder_store.unit_schedules(deps.session, deps.settings.schedule).get(unit_id, deps.settings.schedule)
+    return DIGEST_PROMISE.format(day=schedule.digest_day)
 
 
 def handle_unfollow(event: IncomingEvent, deps: Deps) -> Sequence[Message]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mimetypes
 import re
 import sys
 import time
@@ -215,15 +216,27 @@ class ChatSimulator:
 
     def _photo(self, arg: str) -> None:
         """Send a photo (a file given by path, or a small made-up one) as the current person."""
-        path = arg.strip()
+        self._content(arg.strip(), kind="photo")
+
+    def _file(self, arg: str) -> None:
+        """Send a file (a plan document, evidence) by path, under its own name."""
+        if not arg.strip():
+            self._say("ใช้: /file PATH (เช่น /file plan.docx)")
+            return
+        self._content(arg.strip(), kind="file")
+
+    def _content(self, path: str, *, kind: str) -> None:
         try:
             data = Path(path).read_bytes() if path else b"\xff\xd8\xff\xe0 kaona demo photo"
         except OSError as exc:
             self._say(f"เปิดไฟล์ไม่ได้: {exc}")
             return
-        self._say(f"(ส่งรูปภาพ {len(data):,} ไบต์ / a photo)")
+        name = Path(path).name if kind == "file" else None
+        what = f"ไฟล์ {name}" if name else "รูปภาพ"
+        self._say(f"(ส่ง{what} {len(data):,} ไบต์ / a {kind})")
+        content_type = (mimetypes.guess_type(path)[0] or "application/octet-stream") if name else "image/jpeg"
         try:
-            result = self.client.send_content(self._source(), data)
+            result = self.client.send_content(self._source(), data, content_type=content_type, file_name=name)
         except OSError as exc:
             self._line_down(exc)
             return
@@ -372,6 +385,7 @@ COMMANDS: dict[str, _Command] = {c.usage.split()[0]: c for c in (
              ChatSimulator._user),
     _Command("/members", "สมาชิกกลุ่มที่จำลองไว้ (group members)", ChatSimulator._members),
     _Command("/photo [ไฟล์]", "ส่งรูปภาพ (send a photo)", ChatSimulator._photo),
+    _Command("/file PATH", "ส่งไฟล์ เช่นไฟล์แผน .docx (send a file)", ChatSimulator._file),
     _Command("/say ข้อความ", "ส่งข้อความตามตัวอักษร เช่นตัวเลข (send as-is)",
              ChatSimulator._say_as_is),
 )}

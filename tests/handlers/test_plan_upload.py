@@ -79,6 +79,7 @@ def test_a_coordinator_sends_a_word_plan_confirms_and_sees_its_monthly_plan(offi
     office.settle()
     answer = words([m for d in office.world.deliveries(to=COORDINATOR)[-1:] for m in d.messages])
     assert "ไม่มีแผนรายเดือน" not in answer and "โครงการทดสอบการอ่านไฟล์ Word" in answer
+    assert "งบประมาณ: ไม่ได้ระบุในแผน" in answer  # the document states no budget: not "none received"
     again = words(press(office, COORDINATOR, buttons(card)["ยืนยัน"]))  # the card is used up
     assert "ใช้ไม่ได้แล้ว" in again and projects(office) == 1
 

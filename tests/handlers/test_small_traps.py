@@ -60,17 +60,34 @@ def test_a_coordinator_in_an_unbound_group_is_told_to_get_a_code_themselves(plan
     assert "ขอรหัสจากผู้ประสานงาน" in ask(bot, group_source("Cnew", "Ustaff"), "รายงาน")
 
 
-def test_a_first_follow_is_no_welcome_back_and_nothing_promises_digests(plans) -> None:
+def test_a_first_follow_is_no_welcome_back_and_the_digest_promised_is_the_one_sent(plans) -> None:
     bot, _ = plans
     bot.world.add_user("Uboss", "หัวหน้า")
     bot.client.follow("Uboss")
     bot.settle()
     greeting = bot.world.texts(to="Uboss")[-1]
     assert "ยินดีต้อนรับกลับ" not in greeting and "ผู้ประสานงานของ" in greeting
-    assert "จะได้รับสรุป" not in greeting and "จะส่งสรุป" not in greeting
+    # The reminders issue has landed: the digest is promised on the day the clock sends it.
+    assert "จะได้รับสรุปความก้าวหน้าของหน่วยงานทางแชตนี้ (วันที่ 26 หรือวันทำการถัดไป)" in greeting
     with bot.services.sessions() as session, session.begin():
         unit = access.coordinated_units(session, "Uboss")[0]
         code = access.create_code(session, "coordinator", created_by="test", ttl=timedelta(days=1), unit_id=unit.id)
     bot.world.add_user("Unew", "ผู้ประสานงานใหม่")
     registered = ask(bot, user_source("Unew"), f"ลงทะเบียน {code}")
-    assert "เรียบร้อย" in registered and "จะได้รับสรุป" not in registered
+    assert "เรียบร้อย" in registered and "(วันที่ 26 หรือวันทำการถัดไป)" in registered
+    assert "แจ้งรายงานใหม่ เปิด" in registered
+
+
+def test_the_promised_digest_day_is_the_units_own(plans) -> None:
+    from dataclasses import replace
+
+    from storage import reminders
+
+    bot, _ = plans
+    with bot.services.sessions() as session, session.begin():
+        unit = access.coordinated_units(session, "Uboss")[0]
+        schedule = replace(bot.services.settings.schedule, digest_day=28)
+        reminders.set_schedule(session, unit_id=unit.id, schedule=schedule, by="test")
+        code = access.create_code(session, "coordinator", created_by="test", ttl=timedelta(days=1), unit_id=unit.id)
+    bot.world.add_user("Uother", "ผู้ประสานงานอีกคน")
+    assert "(วันที่ 28 หรือวันทำการถัดไป)" in ask(bot, user_source("Uother"), f"ลงทะเบียน {code}")
