@@ -33,15 +33,18 @@ from flows.report_moves import (
 )
 from plans.progress import actual_percent
 from plans.standing import bar, percent
+from plans.thai import parse_whole
 
 Answer = Outcome | str
 
 
 def choose(draft: Draft, given: Input) -> Answer:
-    if given.action == "choose" and given.value and given.value.isdigit():
-        picked = [c for c in draft.choices if c.id == int(given.value)]
+    if given.action == "choose":
+        chosen = parse_whole(given.value)
+        picked = [c for c in draft.choices if c.id == chosen]
         if picked:
             return Outcome(draft.with_(strikes=0), effect=Load(picked[0].id))
+        return T.CHOOSE_GONE  # a forged button, or one from before the list was narrowed
     found = match_choices(given.text, draft.choices)
     if len(found) == 1:
         return Outcome(draft.with_(strikes=0), effect=Load(found[0].id))

@@ -1,0 +1,123 @@
+"""Issue 14, defects 5 and 6, end to end (signed webhook, the worker, the local LINE server,
+a real database): look-alike digits never crash a use case, a command typed where free
+text is expected is asked about rather than saved, and a button always gets an answer.
+
+The bot runs with one attempt per event, so a use case that raises parks its event at
+once: every test checks that nothing was parked."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from bot.localline import group_source, postback_event, user_source
+from storage import access
+from storage.plans import find_unit
+from tests.conftest import RunningBot
+from tests.handlers.helpers import UNIT_A, UNIT_B, ask, bind_group, load_plans, make_coordinator
+
+GROUP = "Chostile"
+CODE = "50310000-3105"  # the training project of the sample plan
+STAFF = group_source(GROUP, "Ustaff")
+BOSS = user_source("Uboss")
+FIVE_THOUSAND = "9" * 5000
+
+
+@pytest.fixture
+def team(bot_factory):
+    bot: RunningBot = bot_factory(max_attempts=1)
+    unit_a, _ = load_plans(bot)
+    bind_group(bot, GROUP, [p.id for p in unit_a], ["Ustaff"])
+    make_coordinator(bot, "Uboss", UNIT_A)
+    bot.world.add_user("Ustaff", "สมชาย ใจดี")
+    bot.world.add_user("Uboss", "หัวหน้า")
+    return bot, unit_a
+
+
+def parked(bot: RunningBot) -> list[Any]:
+    return bot.sql("SELECT event_type, last_error FROM inbox_events WHERE status <> 'done'")
+
+
+def press(bot: RunningBot, source: dict[str, str], data: str) -> str:
+    chat = source.get("groupId") or source["userId"]
+    before = len(bot.world.deliveries(to=chat))
+    bot.client.post([postback_event(source, data, reply_token=bot.world.issue_reply_token(source))])
+    bot.settle()
+    answers = bot.world.deliveries(to=chat)[before:]
+    return "\n".join(m.get("text") or m.get("altText", "") for d in answers for m in d.messages)
+
+
+def quick_data(bot: RunningBot, chat: str, label: str) -> str:
+    items = bot.world.deliveries(to=chat)[-1].messages[-1]["quickReply"]["items"]
+    return next(i["action"]["data"] for i in items if i["action"]["label"] == label)
+
+
+# Defect 5: look-alike digits -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "typed", "expected"),
+    [
+        (STAFF, "สถานะ #²", "ไม่พบโครงการ “#²”"),
+        (STAFF, "ส่งออก #²", "ไม่พบโครงการ “#²”"),
+        (STAFF, "ประวัติ #①", "ไม่พบโครงการ “#①”"),
+        (STAFF, "สถานะ #" + FIVE_THOUSAND, "ไม่พบโครงการ"),
+        (STAFF, "สถานะ #١", "ไม่พบโครงการ"),  # Arabic-Indic one: int() would read it as project 1
+        (BOSS, "รายงาน #²", "ไม่พบโครงการ “#²”"),
+        (BOSS, "ลบรายงาน อบรม " + FIVE_THOUSAND, "ไม่พบรายงานครั้งที่"),
+        (BOSS, "ลบรายงาน อบรม 99999999999", "ไม่พบรายงานครั้งที่"),  # over an INTEGER column
+        (STAFF, "ผูกโครงการ ²³", "กรุณาพิมพ์"),  # no digit in it: asked for the code, no try used
+    ],
+)
+def test_look_alike_digits_are_answered_not_crashed_on(team, source, typed: str, expected: str) -> None:
+    bot, _ = team
+    assert expected in ask(bot, source, typed)
+    assert parked(bot) == []
+
+
+def test_look_alike_digits_in_a_group_report_are_chatter_not_a_crash(team) -> None:
+    bot, _ = team
+    assert ask(bot, STAFF, "รายงาน #²") == ""  # names no project: chatter in a group
+    assert parked(bot) == []
+
+
+def test_look_alike_digits_while_choosing_a_project_re_ask(team) -> None:
+    bot, _ = team
+    assert "ต้องการรายงานความก้าวหน้าของโครงการใด" in ask(bot, STAFF, "รายงาน")
+    assert "ไม่พบโครงการ “#①”" in ask(bot, STAFF, "#①")
+    assert "ไม่พบโครงการ" in ask(bot, STAFF, "#" + FIVE_THOUSAND)
+    assert parked(bot) == []
+
+
+@pytest.mark.parametrize("project", ["²", "①", FIVE_THOUSAND[:200], "-1", "١"])
+def test_a_forged_start_button_is_answered(team, project: str) -> None:
+    bot, _ = team
+    answer = press(bot, STAFF, f"kaona=report&a=start&p={project}")
+    assert "ต้องการรายงานความก้าวหน้าของโครงการใด" in answer  # no project on it: which one?
+    assert parked(bot) == []
+
+
+def test_a_forged_choose_button_re_asks(team) -> None:
+    bot, _ = team
+    ask(bot, STAFF, "รายงาน")
+    first = bot.world.deliveries(to=GROUP)[-1].messages[-1]["quickReply"]["items"][0]["action"]["data"]
+    forged = re.sub(r"v=[0-9]+", "v=%C2%B2", first)  # "²" for the project id
+    assert forged != first
+    assert "โครงการของปุ่มนี้ไม่อยู่ในรายการ" in press(bot, STAFF, forged)
+    assert parked(bot) == []
+
+
+def test_a_schedule_answer_in_look_alike_digits_re_asks(team) -> None:
+    bot, _ = team
+    with bot.services.sessions() as session, session.begin():
+        other = find_unit(session, UNIT_B)
+        assert other is not None
+        access.add_coordinator(session, "Uboss", other.id)  # two units: asked which first
+    assert "ตั้งเวลาแจ้งเตือนของหน่วยงานใด" in ask(bot, BOSS, "ตั้งเวลาแจ้งเตือน")
+    assert "กรุณาเลือกหน่วยงาน" in ask(bot, BOSS, "²")
+    assert "วันแจ้งเตือนประจำเดือน" in ask(bot, BOSS, "๑")
+    assert "ขออภัย ไม่เข้าใจ “١٨”" in ask(bot, BOSS, "١٨")  # Arabic-Indic digits: not a day we read
+    assert "ขออภัย ไม่เข้าใจ “²”" in ask(bot, BOSS, "²")
+    assert parked(bot) == []
