@@ -17,6 +17,8 @@ from plans.thai import parse_whole
 
 KIND = "report"
 SAY, START, CHOOSE = "say", "start", "choose"
+# A command typed where free text is expected: keep it as the answer, or run it.
+ANSWER, COMMAND = "answer", "command"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.render import Choice as Button
+from flows import postback
 from flows import report_answers as A
 from flows import report_prompts as P
 from flows import report_text as T
@@ -34,10 +35,12 @@ from flows.draft import STATE_NAMES, Attachment, Choice, Draft, MonthReport, Pro
 from flows.replies import Reply, Say
 from flows.report_card import card_of
 from flows.report_input import HUNDRED, Input, match_choices, shortcut
-from flows.report_moves import Attach, Load, Outcome, Save, to
+from flows.report_moves import Attach, Load, Outcome, RunCommand, Save, to
+from plans.matching import normalise
 from plans.standing import bar, percent
 
-__all__ = ["Attach", "Load", "Outcome", "Save", "STATES", "start", "loaded", "receive", "step", "prompt"]
+__all__ = ["Attach", "Load", "Outcome", "RunCommand", "Save", "STATES", "start", "loaded", "receive", "step",
+           "prompt"]  # fmt: skip
 
 STRIKE_LIMIT = 3
 MAX_FILES = 10
@@ -180,6 +183,10 @@ def receive(draft: Draft, given: Input, *, idle: float, ttl: int) -> Outcome:
 def step(draft: Draft, given: Input) -> Outcome:
     if given.nonce is not None and given.nonce != draft.nonce:
         return Outcome(draft, (Say(T.STALE_BUTTON), *prompt(draft)))
+    if given.action in (postback.ANSWER, postback.COMMAND):
+        return _held(draft, given.action)
+    if draft.held is not None:  # anything else than the two buttons: the held command is dropped
+        draft = draft.with_(held=None)
     word = given.action or given.word
     if not word:  # a button with nothing for this state, an empty message
         return Outcome(draft, prompt(draft))
@@ -192,6 +199,9 @@ def step(draft: Draft, given: Input) -> Outcome:
             return Outcome(draft, (Say(T.FIRST_STEP), *prompt(draft)))
         back = draft.with_(state=draft.history[-1], history=draft.history[:-1], strikes=0)
         return Outcome(back, prompt(back))
+    if given.command and STATES[draft.state].free_text:
+        held = draft.with_(held=given.text.strip())
+        return Outcome(held, (Say(P.ask_held(held, given.command), P.buttons_held(held, given.command)),))
     result = STATES[draft.state].handle(draft, given)
     if isinstance(result, Outcome):
         return _finish(result)
@@ -201,6 +211,20 @@ def step(draft: Draft, given: Input) -> Outcome:
     again = draft.with_(strikes=strikes)
     text = result + (T.STRIKES if strikes >= STRIKE_LIMIT else "")
     return Outcome(again, (Say(text), *prompt(again)))
+
+
+def _held(draft: Draft, action: str) -> Outcome:
+    """The answer to "is it the answer or the command?": the typed text goes to the state
+    as its answer, or the command runs (ยกเลิก here; any other by the handler)."""
+    typed = draft.held
+    if typed is None:  # pressed twice, or after answering otherwise
+        return Outcome(draft, (Say(T.STALE_BUTTON), *prompt(draft)))
+    draft = draft.with_(held=None)
+    if action == postback.ANSWER:
+        return step(draft, Input(text=typed))
+    if normalise(typed).split(" ", 1)[0] in T.CANCEL_WORDS:
+        return Outcome(None, (Say(T.CANCELLED),))
+    return Outcome(draft, effect=RunCommand(typed))
 
 
 def saved_text(name: str, number: int, value: Decimal, verdict: str, *, edited: bool) -> str:

@@ -34,6 +34,7 @@ class Input:
     action: str | None = None  # from a button: "confirm", "edit", "choose", ...
     value: str | None = None  # what the button carries (a project id for "choose")
     nonce: str | None = None  # the conversation the button belongs to
+    command: str | None = None  # typed text that starts with a command word: that word
 
     @property
     def word(self) -> str:

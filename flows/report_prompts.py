@@ -239,5 +239,22 @@ def buttons_resume(draft: Draft) -> tuple[Button, ...]:
     return (say(draft, "ทำต่อ"), say(draft, "เริ่มใหม่"), cancel(draft))
 
 
+# a command typed where free text is expected -----------------------------------------------
+
+
+def ask_held(draft: Draft, command: str) -> str:
+    field = T.FREE_TEXT_FIELDS.get(draft.state, T.ANSWER_FIELD)
+    return T.HELD_ASK.format(text=clip(draft.held or "", 60), command=command, field=field)
+
+
+def buttons_held(draft: Draft, command: str) -> tuple[Button, ...]:
+    def button(action: str, label: str) -> Button:
+        data = postback.encode(postback.Postback(action, nonce=draft.nonce, owner=draft.owner))
+        return Button(label=label, text=label, data=data)
+
+    run = clip(T.HELD_COMMAND.format(command=command), 20)
+    return (button(postback.ANSWER, T.HELD_ANSWER), button(postback.COMMAND, run), cancel(draft))
+
+
 def back_and_cancel(draft: Draft) -> tuple[Button, ...]:
     return (back(draft), cancel(draft))

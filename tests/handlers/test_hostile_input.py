@@ -121,3 +121,96 @@ def test_a_schedule_answer_in_look_alike_digits_re_asks(team) -> None:
     assert "ขออภัย ไม่เข้าใจ “١٨”" in ask(bot, BOSS, "١٨")  # Arabic-Indic digits: not a day we read
     assert "ขออภัย ไม่เข้าใจ “²”" in ask(bot, BOSS, "²")
     assert parked(bot) == []
+
+
+# Defect 6: commands typed as answers, buttons silenced ----------------------------------
+
+
+def to_work(bot: RunningBot) -> None:
+    for line in ("รายงาน อบรม", "1", "50"):
+        ask(bot, STAFF, line)
+    assert "ดำเนินการอะไรไปแล้วบ้าง" in bot.world.texts(to=GROUP)[-1]
+
+
+def saved(bot: RunningBot) -> list[Any]:
+    return bot.sql("SELECT number, work_done, percent, obstacles FROM progress_reports ORDER BY id")
+
+
+def test_a_report_command_typed_as_the_work_done_is_asked_about_then_kept_as_the_answer(team) -> None:
+    bot, unit_a = team
+    project = next(p for p in unit_a if p.code == CODE)
+    to_work(bot)
+    asked = ask(bot, STAFF, f"รายงาน #{project.id} 45% ทดสอบ")
+    assert "ขึ้นต้นด้วยคำสั่ง “รายงาน”" in asked and "ผลการดำเนินงาน" in asked
+    assert "เบิกจ่าย" not in asked  # not taken as the answer (yet)
+    labels = [i["action"]["label"] for i in bot.world.deliveries(to=GROUP)[-1].messages[-1]["quickReply"]["items"]]
+    assert labels == ["บันทึกเป็นคำตอบ", "ทำคำสั่ง รายงาน", "ยกเลิก"]
+    assert "เบิกจ่าย" in press(bot, STAFF, quick_data(bot, GROUP, "บันทึกเป็นคำตอบ"))
+    for line in ("ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน"):
+        ask(bot, STAFF, line)
+    assert [row.work_done for row in saved(bot)] == [f"รายงาน #{project.id} 45% ทดสอบ"]
+    assert parked(bot) == []
+
+
+def test_a_report_command_typed_as_the_work_done_can_run_instead(team) -> None:
+    bot, unit_a = team
+    project = next(p for p in unit_a if p.code == CODE)
+    to_work(bot)
+    ask(bot, STAFF, f"รายงาน #{project.id} 45% ทดสอบ")
+    ran = press(bot, STAFF, quick_data(bot, GROUP, "ทำคำสั่ง รายงาน"))
+    assert "สรุปรายงานครั้งที่ 1" in ran  # the one-message report: straight to its card
+    ask(bot, STAFF, "ยืนยัน")
+    assert [(row.work_done, float(row.percent)) for row in saved(bot)] == [("ทดสอบ", 45.0)]
+
+
+def test_a_status_command_typed_as_the_obstacles_runs_and_the_report_waits(team) -> None:
+    bot, _ = team
+    to_work(bot)
+    for line in ("จัดทำคำสั่งแต่งตั้งแล้ว", "ไม่มี"):
+        ask(bot, STAFF, line)
+    assert "ปัญหาหรืออุปสรรค" in bot.world.texts(to=GROUP)[-1]
+    assert "ปัญหาอุปสรรค" in ask(bot, STAFF, "สถานะ อบรม")
+    ran = press(bot, STAFF, quick_data(bot, GROUP, "ทำคำสั่ง สถานะ"))
+    assert "การรายงานที่ทำค้างไว้ยังรออยู่" in ran
+    assert "แนบรูปหรือไฟล์" in ask(bot, STAFF, "ไม่มี")  # the report goes on where it was
+
+
+def test_typing_on_instead_of_choosing_takes_the_new_text_as_the_answer(team) -> None:
+    bot, _ = team
+    to_work(bot)
+    ask(bot, STAFF, "สรุป ผลการประชุม")
+    held = quick_data(bot, GROUP, "บันทึกเป็นคำตอบ")
+    assert "เบิกจ่าย" in ask(bot, STAFF, "จัดประชุมชี้แจงเจ้าหน้าที่แล้ว")
+    assert "ปุ่มนี้เป็นของการรายงานครั้งอื่นหรือหมดอายุแล้ว" in press(bot, STAFF, held)  # already answered
+    for line in ("ไม่มี", "ไม่มี", "ข้าม", "ยืนยัน"):
+        ask(bot, STAFF, line)
+    assert [row.work_done for row in saved(bot)] == ["จัดประชุมชี้แจงเจ้าหน้าที่แล้ว"]
+
+
+def test_cancel_typed_with_more_words_as_a_reason_asks_and_can_cancel(team) -> None:
+    bot, _ = team
+    to_work(bot)
+    assert "ขึ้นต้นด้วยคำสั่ง “ยกเลิก”" in ask(bot, STAFF, "ยกเลิก การประชุมเพราะฝนตก")
+    assert "ยกเลิกการรายงานแล้ว" in press(bot, STAFF, quick_data(bot, GROUP, "ทำคำสั่ง ยกเลิก"))
+    assert ask(bot, STAFF, "โอเค") == ""  # no report open any more: chatter again
+    assert saved(bot) == []
+
+
+def test_a_start_button_for_a_project_not_visible_here_is_answered_in_a_group(team) -> None:
+    bot, _ = team
+    with bot.services.sessions() as session:
+        from storage.plans import list_projects
+
+        elsewhere = list_projects(session, unit=UNIT_B)[0].id  # another unit's project: not bound here
+    for project in (elsewhere, 987654):
+        answer = press(bot, STAFF, f"kaona=report&a=start&p={project}")
+        assert "โครงการของปุ่มนี้ไม่อยู่ในรายการที่รายงานได้ในแชตนี้แล้ว" in answer
+        assert "ต้องการรายงานความก้าวหน้าของโครงการใด" in answer  # and the ones it can report
+    assert parked(bot) == []
+
+
+def test_a_start_button_in_a_group_with_no_projects_is_answered(team) -> None:
+    bot, _ = team
+    bot.world.add_group("Cempty", "กลุ่มว่าง", ["Ustaff"])
+    answer = press(bot, group_source("Cempty", "Ustaff"), "kaona=report&a=start&p=1")
+    assert "กลุ่มนี้ยังไม่ได้ผูกกับโครงการใด" in answer
