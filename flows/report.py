@@ -195,9 +195,12 @@ def step(draft: Draft, given: Input) -> Outcome:
     if word in T.HELP_WORDS:
         return Outcome(draft, (Say(STATES[draft.state].help), *prompt(draft)))
     if word in T.BACK_WORDS:
-        if not draft.history:
+        history = draft.history
+        while history and not _applies(draft, history[-1]):
+            history = history[:-1]
+        if not history:
             return Outcome(draft, (Say(T.FIRST_STEP), *prompt(draft)))
-        back = draft.with_(state=draft.history[-1], history=draft.history[:-1], strikes=0)
+        back = draft.with_(state=history[-1], history=history[:-1], strikes=0)
         return Outcome(back, prompt(back))
     if given.command and STATES[draft.state].free_text:
         held = draft.with_(held=given.text.strip())
@@ -211,6 +214,14 @@ def step(draft: Draft, given: Input) -> Outcome:
     again = draft.with_(strikes=strikes)
     text = result + (T.STRIKES if strikes >= STRIKE_LIMIT else "")
     return Outcome(again, (Say(text), *prompt(again)))
+
+
+def _applies(draft: Draft, state: StateName) -> bool:
+    """Whether going back to ``state`` still asks something: the step in progress is gone
+    once "100%" counted it as completed (then back goes on to the steps)."""
+    if state == "in_progress":
+        return draft.project is not None and any(s.no not in draft.completed for s in draft.project.steps)
+    return True
 
 
 def _held(draft: Draft, action: str) -> Outcome:
