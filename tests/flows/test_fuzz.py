@@ -44,7 +44,12 @@ REPORT_WORDS = {"รายงาน": "new", "report": "new", "แก้ไข�
 # The words dispatch asks about where free text is expected (handlers/dispatch.py ASKED_ABOUT).
 COMMAND_WORDS = {"รายงาน", "report", "แก้ไขรายงาน", "สถานะ", "status", "โครงการ", "สรุป", "ส่งออก", "ประวัติ",
                  "ผูกโครงการ", "เชิญ", "ลงทะเบียน", "ยกเลิก", "cancel", "ช่วยเหลือ", "help", "เมนู", "?"}  # fmt: skip
-UNFILLED = re.compile(r"\{[a-z_]+\}")
+# The fields of the report's and the schedule's message templates: one of them in an
+# answer was left unfilled (random text typed by the fuzzer may hold other braces).
+_TEMPLATES = [v for module in (T, schedule) for v in vars(module).values() if isinstance(v, str)]
+_TEMPLATES += [v for v in schedule.PROMPTS.values()]
+_FIELDS = {f for v in _TEMPLATES for f in re.findall(r"\{([a-z_]+)\}", v)}
+UNFILLED = re.compile(r"\{(?:" + "|".join(sorted(_FIELDS)) + r")\}")
 TTL = 1800
 
 
