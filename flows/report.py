@@ -203,7 +203,7 @@ def step(draft: Draft, given: Input) -> Outcome:
         back = draft.with_(state=history[-1], history=history[:-1], strikes=0)
         return Outcome(back, prompt(back))
     if given.command and STATES[draft.state].free_text:
-        held = draft.with_(held=given.text.strip())
+        held = draft.with_(held=given.answer)
         return Outcome(held, (Say(P.ask_held(held, given.command), P.buttons_held(held, given.command)),))
     result = STATES[draft.state].handle(draft, given)
     if isinstance(result, Outcome):

@@ -64,7 +64,7 @@ def already(draft: Draft, given: Input) -> Answer:
 
 
 def extra_reason(draft: Draft, given: Input) -> Answer:
-    text = given.text.strip()
+    text = given.answer
     if len(text) < 2 or given.word in T.NONE_WORDS:
         return T.EXTRA_REASON_BAD
     return after_load(draft.with_(extra_reason=text))
@@ -117,7 +117,7 @@ def nothing(draft: Draft) -> Outcome:
 
 
 def nothing_reason(draft: Draft, given: Input) -> Answer:
-    text = given.text.strip()
+    text = given.answer
     if len(text) < 2 or given.word in T.NONE_WORDS:
         return T.NOTHING_REASON_BAD
     return to(draft.with_(work_done=T.NOTHING_WORK, obstacles=text), "confirm")
@@ -155,7 +155,7 @@ def after_percent(draft: Draft, *, computed: bool = False) -> Outcome:
 
 
 def reason(draft: Draft, given: Input) -> Answer:
-    text = given.text.strip()
+    text = given.answer
     if len(text) < 2 or given.word in T.NONE_WORDS:
         return T.REASON_BAD
     return forward(draft.with_(reason=text), "work")
@@ -164,7 +164,7 @@ def reason(draft: Draft, given: Input) -> Answer:
 def work(draft: Draft, given: Input) -> Answer:
     if given.word in T.KEEP_WORDS and draft.work_done:
         return forward(draft, "budget")
-    text = given.text.strip()
+    text = given.answer
     if len(text) < 2 or given.word in T.NONE_WORDS:
         return T.WORK_BAD
     return forward(draft.with_(work_done=text), "budget")
@@ -195,7 +195,7 @@ def budget_confirm(draft: Draft, given: Input) -> Answer:
 def obstacles(draft: Draft, given: Input) -> Answer:
     if given.word in T.KEEP_WORDS and draft.reviewed:
         return to(draft, "confirm")
-    found = None if given.word in T.NONE_WORDS else given.text.strip()
+    found = None if given.word in T.NONE_WORDS else given.answer
     return forward(draft.with_(obstacles=found), "evidence")
 
 

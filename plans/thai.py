@@ -85,6 +85,17 @@ def only_digits(text: str) -> str:
     return "".join(ch for ch in to_arabic_digits(text) if "0" <= ch <= "9")
 
 
+# C0 and C1 control characters but the line break and the tab: PostgreSQL refuses NUL in
+# text, and none of them is anything a person meant to write.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Free text as it is kept (work done, reasons, problems): control characters out,
+    spaces around it trimmed; Thai vowels, tone marks and everything else untouched."""
+    return _CONTROLS.sub("", text).strip()
+
+
 def thai_digits(text: str) -> str:
     """Replace Arabic digits with Thai ones, for display: ``"2566" -> "๒๕๖๖"``."""
     return text.translate(_TO_THAI)

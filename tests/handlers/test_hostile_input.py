@@ -214,3 +214,33 @@ def test_a_start_button_in_a_group_with_no_projects_is_answered(team) -> None:
     bot.world.add_group("Cempty", "กลุ่มว่าง", ["Ustaff"])
     answer = press(bot, group_source("Cempty", "Ustaff"), "kaona=report&a=start&p=1")
     assert "กลุ่มนี้ยังไม่ได้ผูกกับโครงการใด" in answer
+
+
+def test_control_characters_in_free_text_are_left_out_of_the_saved_report(team) -> None:
+    """Found by the fuzzer on PostgreSQL: a NUL in the work done made the save raise
+    (text fields cannot hold NUL), so confirming got no answer and the event was parked."""
+    bot, _ = team
+    to_work(bot)
+    for line in ("จัด\x00ประชุม\x07แล้ว\nครบ", "ไม่มี", "ฝน\x00ตก", "ข้าม"):
+        ask(bot, STAFF, line)
+    assert "บันทึกรายงานครั้งที่ 1 แล้ว" in ask(bot, STAFF, "ยืนยัน")
+    [row] = saved(bot)
+    assert (row.work_done, row.obstacles) == ("จัดประชุมแล้ว\nครบ", "ฝนตก")
+    assert parked(bot) == []
+
+
+def test_a_file_name_with_control_characters_or_too_long_is_kept_cleaned(team) -> None:
+    bot, _ = team
+    to_work(bot)
+    for line in ("จัดประชุมแล้ว", "ไม่มี", "ไม่มี"):
+        ask(bot, STAFF, line)
+    answer_before = len(bot.world.deliveries(to=GROUP))
+    bot.client.send_content(STAFF, b"%PDF-1.4 minutes", kind="file", content_type="application/pdf",
+                            file_name="บันทึก\x00การประชุม" + "ก" * 400 + ".pdf")  # fmt: skip
+    bot.settle()
+    [delivery] = bot.world.deliveries(to=GROUP)[answer_before:]
+    assert "ได้รับไฟล์แล้ว (รวม 1 ไฟล์)" in delivery.messages[0]["text"]
+    assert "บันทึกรายงานครั้งที่ 1 แล้ว" in "".join(ask(bot, STAFF, line) for line in ("เสร็จ", "ยืนยัน"))
+    [name] = [row[0] for row in bot.sql("SELECT file_name FROM report_attachments")]
+    assert name.startswith("บันทึกการประชุมกก") and len(name) <= 200 and "\x00" not in name
+    assert parked(bot) == []

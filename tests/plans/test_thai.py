@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from plans.thai import (
     MONTH_ABBR,
     MONTH_FULL,
+    clean_text,
     format_thai_date,
     format_thai_month,
     only_digits,
@@ -178,3 +179,8 @@ def test_only_digits_drops_look_alikes() -> None:
 @pytest.mark.parametrize("typed", ["١٢", "१२,५००", "²"])
 def test_parse_number_takes_no_other_scripts_digits(typed: str) -> None:
     assert parse_number(typed) is None
+
+
+def test_clean_text_drops_control_characters_only() -> None:
+    assert clean_text(" งาน\x00เสร็จ\x07\x9f\nครบ\tแล้ว ") == "งานเสร็จ\nครบ\tแล้ว"
+    assert clean_text("ที่นี่ไม่มีอะไรเปลี่ยน 😀 ๑๒") == "ที่นี่ไม่มีอะไรเปลี่ยน 😀 ๑๒"
