@@ -15,6 +15,7 @@ raises parks its event at once and is counted.
 
     .venv/bin/python -m bench.fuzz_conversations --events 10000 --seed 1            # SQLite
     .venv/bin/python -m bench.fuzz_conversations --events 10000 --seed 1 --services # PostgreSQL + Redis
+      (the database and Redis of KAONA_BENCH_PG_URL / KAONA_BENCH_REDIS_URL: emptied first)
 
 Prints: events, answers, silences, failures, parked; exits 1 when any failure or parked.
 The short version runs in CI as tests/handlers/test_fuzz_conversations.py.
@@ -91,7 +92,7 @@ ALPHABETS = (
     "กขคงจฉชซฌญฎฏฐฑฒณดตถทธนบปผฝพฟภมยรลวศษสหฬอฮะัาำิีึืุูเแโใไ่้๊๋็์",
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
     "0123456789", "๐๑๒๓๔๕๖๗๘๙", "²³¹①②③٠١٢٣۴०१२", "😀🙏👍🎉❤️🇹🇭", " \n\t.,:;-#%/()'\"{}<>&=?",
-    "\u200b\u00a0\u202f\u0301\ufeff",
+    "\u200b\u00a0\u202f\u0301\ufeff\x00\x07",
 )  # fmt: skip
 
 

@@ -84,13 +84,13 @@ def conversation(event: IncomingEvent, deps: Deps) -> Handler | None:
     draft = report.active_draft(event, deps)
     if draft is None:
         return None
+    word = None
     if draft.state not in FREE_TEXT:
         handler = interrupting(event)
         if handler is not None:
             return handler
-        return lambda event, deps: report.handle_conversation(event, deps, draft)
-    typed = next((c for c in ASKED_ABOUT if c.matches(event)), None)
-    word = (event.command_text or "").split(" ", 1)[0] if typed is not None else None
+    elif any(c.matches(event) for c in ASKED_ABOUT):
+        word = (event.command_text or "").split(" ", 1)[0]
     return lambda event, deps: report.handle_conversation(event, deps, draft, command=word, run_command=run_typed)
 
 

@@ -180,9 +180,11 @@ def _run(event: IncomingEvent, deps: Deps, outcome: flow.Outcome, run_command: H
     for _ in range(4):  # a Load or a refused Save leads to one more outcome
         replies.extend(outcome.replies)
         effect = outcome.effect
-        if isinstance(effect, flow.RunCommand) and run_command is not None:
+        if isinstance(effect, flow.RunCommand):
             assert outcome.draft is not None
             _keep(deps, event, outcome.draft)
+            if run_command is None:  # nobody to run it: the report's question again
+                return _render(event, [*replies, *flow.prompt(outcome.draft)])
             return fit([*_render(event, replies), *run_command(as_typed(event, effect.text), deps)])
         if isinstance(effect, flow.Load):
             assert outcome.draft is not None
