@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.render import Choice as Button
+from bot.render import clip
 from flows import postback
 from flows import report_answers as A
 from flows import report_prompts as P
@@ -116,7 +117,7 @@ def start(draft: Draft, choices: Sequence[Choice], argument: str) -> Outcome:
         if len(found) == 1:
             return Outcome(draft, effect=Load(found[0].id))
         if not found:
-            return Outcome(draft, (Say(T.CHOOSE_NONE.format(query=argument.strip())), *prompt(draft)))
+            return Outcome(draft, (Say(T.CHOOSE_NONE.format(query=clip(argument.strip(), P.ECHO))), *prompt(draft)))
         draft = draft.with_(choices=tuple(found))
     elif len(choices) == 1:
         return Outcome(draft, effect=Load(choices[0].id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.render import clip
 from flows import report_text as T
 from flows.draft import Draft
 from flows.replies import Say
@@ -36,6 +37,7 @@ from plans.standing import bar, percent
 from plans.thai import parse_whole
 
 Answer = Outcome | str
+ECHO = 60  # characters of what was typed, said back in a re-prompt
 
 
 def choose(draft: Draft, given: Input) -> Answer:
@@ -49,7 +51,7 @@ def choose(draft: Draft, given: Input) -> Answer:
     if len(found) == 1:
         return Outcome(draft.with_(strikes=0), effect=Load(found[0].id))
     if not found:
-        return T.CHOOSE_NONE.format(query=given.text.strip())
+        return T.CHOOSE_NONE.format(query=clip(given.text.strip(), ECHO))
     return Outcome(draft.with_(choices=tuple(found), strikes=0), ask=True)
 
 
@@ -98,7 +100,7 @@ def steps(draft: Draft, given: Input) -> Answer:
         except Ambiguous:
             return T.AMBIGUOUS.format(number=word, last=project.steps[-1].no)
         if typed is None:
-            return T.STEPS_BAD.format(text=given.text.strip(), example=example_steps(project, draft.completed))
+            return T.STEPS_BAD.format(text=clip(given.text.strip(), ECHO), example=example_steps(project, draft.completed))
         if typed > HUNDRED:
             return T.PERCENT_RANGE
         return after_percent(draft.with_(percent=typed, percent_typed=True, in_progress=None,

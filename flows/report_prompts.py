@@ -22,6 +22,7 @@ from plans.thai import format_thai_date
 
 TITLE_IN_LIST = 90  # characters of a step title in the list of steps
 NAME_ON_BUTTON = 20
+ECHO = 60  # characters of what was typed, said back in an answer
 # Thai marks that cannot start a label: a shared prefix is not cut before one.
 _MARKS = set("ะัาำิีึืฺุู็่้๊๋์ํ๎") | {chr(c) for c in range(0x0E47, 0x0E4F)}
 
@@ -244,7 +245,7 @@ def buttons_resume(draft: Draft) -> tuple[Button, ...]:
 
 def ask_held(draft: Draft, command: str) -> str:
     field = T.FREE_TEXT_FIELDS.get(draft.state, T.ANSWER_FIELD)
-    return T.HELD_ASK.format(text=clip(draft.held or "", 60), command=command, field=field)
+    return T.HELD_ASK.format(text=clip(draft.held or "", ECHO), command=command, field=field)
 
 
 def buttons_held(draft: Draft, command: str) -> tuple[Button, ...]:

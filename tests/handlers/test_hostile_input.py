@@ -244,3 +244,17 @@ def test_a_file_name_with_control_characters_or_too_long_is_kept_cleaned(team) -
     [name] = [row[0] for row in bot.sql("SELECT file_name FROM report_attachments")]
     assert name.startswith("บันทึกการประชุมกก") and len(name) <= 200 and "\x00" not in name
     assert parked(bot) == []
+
+
+@pytest.mark.parametrize("typed", ["สถานะ #" + FIVE_THOUSAND, "ประวัติ " + "ก" * 3000])
+def test_a_very_long_query_is_said_back_cut_short(team, typed: str) -> None:
+    bot, _ = team
+    answer = ask(bot, STAFF, typed)
+    assert "ไม่พบโครงการ “" in answer and "…”" in answer and len(answer) < 600
+
+
+def test_a_very_long_answer_while_choosing_is_said_back_cut_short(team) -> None:
+    bot, _ = team
+    ask(bot, STAFF, "รายงาน")
+    answer = ask(bot, STAFF, "ข" * 4000)
+    assert "ไม่พบโครงการ “" in answer and len(answer) < 1500
