@@ -120,6 +120,7 @@ class Draft:
     edit_number: int | None = None  # the report being edited (None until the project is known)
     attach_only: bool = False  # แนบ: files for this month's report, nothing else
     in_group: bool = False
+    held: str | None = None  # a command typed as a free-text answer, until the person says which it is
 
     def to_json(self) -> str:
         return codec.dumps(self)

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode
 
 from bot.render import DATA_LIMIT
+from plans.thai import parse_whole
 
 KIND = "report"
 SAY, START, CHOOSE = "say", "start", "choose"
+# A command typed where free text is expected: keep it as the answer, or run it.
+ANSWER, COMMAND = "answer", "command"
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,8 @@ def decode(data: str | None) -> Postback | None:
     raw = {k: v[0] for k, v in parse_qs(data or "").items()}
     if raw.get("kaona") != KIND or not raw.get("a"):
         return None
-    project = raw.get("p", "")
     return Postback(action=raw["a"], nonce=raw.get("n"), owner=raw.get("o"), value=raw.get("v"),
-                    project=int(project) if project.isdigit() else None)  # fmt: skip
+                    project=parse_whole(raw.get("p")))  # fmt: skip
 
 
 def start_report_data(project_id: int) -> str:

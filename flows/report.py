@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.render import Choice as Button
+from bot.render import clip
+from flows import postback
 from flows import report_answers as A
 from flows import report_prompts as P
 from flows import report_text as T
@@ -34,10 +36,12 @@ from flows.draft import STATE_NAMES, Attachment, Choice, Draft, MonthReport, Pro
 from flows.replies import Reply, Say
 from flows.report_card import card_of
 from flows.report_input import HUNDRED, Input, match_choices, shortcut
-from flows.report_moves import Attach, Load, Outcome, Save, to
+from flows.report_moves import Attach, Load, Outcome, RunCommand, Save, to
+from plans.matching import normalise
 from plans.standing import bar, percent
 
-__all__ = ["Attach", "Load", "Outcome", "Save", "STATES", "start", "loaded", "receive", "step", "prompt"]
+__all__ = ["Attach", "Load", "Outcome", "RunCommand", "Save", "STATES", "start", "loaded", "receive", "step",
+           "prompt"]  # fmt: skip
 
 STRIKE_LIMIT = 3
 MAX_FILES = 10
@@ -113,7 +117,7 @@ def start(draft: Draft, choices: Sequence[Choice], argument: str) -> Outcome:
         if len(found) == 1:
             return Outcome(draft, effect=Load(found[0].id))
         if not found:
-            return Outcome(draft, (Say(T.CHOOSE_NONE.format(query=argument.strip())), *prompt(draft)))
+            return Outcome(draft, (Say(T.CHOOSE_NONE.format(query=clip(argument.strip(), P.ECHO))), *prompt(draft)))
         draft = draft.with_(choices=tuple(found))
     elif len(choices) == 1:
         return Outcome(draft, effect=Load(choices[0].id))
@@ -180,6 +184,10 @@ def receive(draft: Draft, given: Input, *, idle: float, ttl: int) -> Outcome:
 def step(draft: Draft, given: Input) -> Outcome:
     if given.nonce is not None and given.nonce != draft.nonce:
         return Outcome(draft, (Say(T.STALE_BUTTON), *prompt(draft)))
+    if given.action in (postback.ANSWER, postback.COMMAND):
+        return _held(draft, given.action)
+    if draft.held is not None:  # anything else than the two buttons: the held command is dropped
+        draft = draft.with_(held=None)
     word = given.action or given.word
     if not word:  # a button with nothing for this state, an empty message
         return Outcome(draft, prompt(draft))
@@ -188,10 +196,16 @@ def step(draft: Draft, given: Input) -> Outcome:
     if word in T.HELP_WORDS:
         return Outcome(draft, (Say(STATES[draft.state].help), *prompt(draft)))
     if word in T.BACK_WORDS:
-        if not draft.history:
+        history = draft.history
+        while history and not _applies(draft, history[-1]):
+            history = history[:-1]
+        if not history:
             return Outcome(draft, (Say(T.FIRST_STEP), *prompt(draft)))
-        back = draft.with_(state=draft.history[-1], history=draft.history[:-1], strikes=0)
+        back = draft.with_(state=history[-1], history=history[:-1], strikes=0)
         return Outcome(back, prompt(back))
+    if given.command and STATES[draft.state].free_text:
+        held = draft.with_(held=given.answer)
+        return Outcome(held, (Say(P.ask_held(held, given.command), P.buttons_held(held, given.command)),))
     result = STATES[draft.state].handle(draft, given)
     if isinstance(result, Outcome):
         return _finish(result)
@@ -201,6 +215,28 @@ def step(draft: Draft, given: Input) -> Outcome:
     again = draft.with_(strikes=strikes)
     text = result + (T.STRIKES if strikes >= STRIKE_LIMIT else "")
     return Outcome(again, (Say(text), *prompt(again)))
+
+
+def _applies(draft: Draft, state: StateName) -> bool:
+    """Whether going back to ``state`` still asks something: the step in progress is gone
+    once "100%" counted it as completed (then back goes on to the steps)."""
+    if state == "in_progress":
+        return draft.project is not None and any(s.no not in draft.completed for s in draft.project.steps)
+    return True
+
+
+def _held(draft: Draft, action: str) -> Outcome:
+    """The answer to "is it the answer or the command?": the typed text goes to the state
+    as its answer, or the command runs (ยกเลิก here; any other by the handler)."""
+    typed = draft.held
+    if typed is None:  # pressed twice, or after answering otherwise
+        return Outcome(draft, (Say(T.STALE_BUTTON), *prompt(draft)))
+    draft = draft.with_(held=None)
+    if action == postback.ANSWER:
+        return step(draft, Input(text=typed))
+    if normalise(typed).split(" ", 1)[0] in T.CANCEL_WORDS:
+        return Outcome(None, (Say(T.CANCELLED),))
+    return Outcome(draft, effect=RunCommand(typed))
 
 
 def saved_text(name: str, number: int, value: Decimal, verdict: str, *, edited: bool) -> str:

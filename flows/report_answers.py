@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.render import clip
 from flows import report_text as T
 from flows.draft import Draft
 from flows.replies import Say
@@ -33,20 +34,24 @@ from flows.report_moves import (
 )
 from plans.progress import actual_percent
 from plans.standing import bar, percent
+from plans.thai import parse_whole
 
 Answer = Outcome | str
+ECHO = 60  # characters of what was typed, said back in a re-prompt
 
 
 def choose(draft: Draft, given: Input) -> Answer:
-    if given.action == "choose" and given.value and given.value.isdigit():
-        picked = [c for c in draft.choices if c.id == int(given.value)]
+    if given.action == "choose":
+        chosen = parse_whole(given.value)
+        picked = [c for c in draft.choices if c.id == chosen]
         if picked:
             return Outcome(draft.with_(strikes=0), effect=Load(picked[0].id))
+        return T.CHOOSE_GONE  # a forged button, or one from before the list was narrowed
     found = match_choices(given.text, draft.choices)
     if len(found) == 1:
         return Outcome(draft.with_(strikes=0), effect=Load(found[0].id))
     if not found:
-        return T.CHOOSE_NONE.format(query=given.text.strip())
+        return T.CHOOSE_NONE.format(query=clip(given.text.strip(), ECHO))
     return Outcome(draft.with_(choices=tuple(found), strikes=0), ask=True)
 
 
@@ -61,7 +66,7 @@ def already(draft: Draft, given: Input) -> Answer:
 
 
 def extra_reason(draft: Draft, given: Input) -> Answer:
-    text = given.text.strip()
+    text = given.answer
     if len(text) < 2 or given.word in T.NONE_WORDS:
         return T.EXTRA_REASON_BAD
     return after_load(draft.with_(extra_reason=text))
@@ -95,7 +100,7 @@ def steps(draft: Draft, given: Input) -> Answer:
         except Ambiguous:
             return T.AMBIGUOUS.format(number=word, last=project.steps[-1].no)
         if typed is None:
-            return T.STEPS_BAD.format(text=given.text.strip(), example=example_steps(project, draft.completed))
+            return T.STEPS_BAD.format(text=clip(given.text.strip(), ECHO), example=example_steps(project, draft.completed))
         if typed > HUNDRED:
             return T.PERCENT_RANGE
         return after_percent(draft.with_(percent=typed, percent_typed=True, in_progress=None,
@@ -114,7 +119,7 @@ def nothing(draft: Draft) -> Outcome:
 
 
 def nothing_reason(draft: Draft, given: Input) -> Answer:
-    text = given.text.strip()
+    text = given.answer
     if len(text) < 2 or given.word in T.NONE_WORDS:
         return T.NOTHING_REASON_BAD
     return to(draft.with_(work_done=T.NOTHING_WORK, obstacles=text), "confirm")
@@ -152,7 +157,7 @@ def after_percent(draft: Draft, *, computed: bool = False) -> Outcome:
 
 
 def reason(draft: Draft, given: Input) -> Answer:
-    text = given.text.strip()
+    text = given.answer
     if len(text) < 2 or given.word in T.NONE_WORDS:
         return T.REASON_BAD
     return forward(draft.with_(reason=text), "work")
@@ -161,7 +166,7 @@ def reason(draft: Draft, given: Input) -> Answer:
 def work(draft: Draft, given: Input) -> Answer:
     if given.word in T.KEEP_WORDS and draft.work_done:
         return forward(draft, "budget")
-    text = given.text.strip()
+    text = given.answer
     if len(text) < 2 or given.word in T.NONE_WORDS:
         return T.WORK_BAD
     return forward(draft.with_(work_done=text), "budget")
@@ -192,7 +197,7 @@ def budget_confirm(draft: Draft, given: Input) -> Answer:
 def obstacles(draft: Draft, given: Input) -> Answer:
     if given.word in T.KEEP_WORDS and draft.reviewed:
         return to(draft, "confirm")
-    found = None if given.word in T.NONE_WORDS else given.text.strip()
+    found = None if given.word in T.NONE_WORDS else given.answer
     return forward(draft.with_(obstacles=found), "evidence")
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from flows.draft import Choice, ProjectView
 from plans.matching import Candidate, matches, normalise
-from plans.thai import parse_number, to_arabic_digits
+from plans.thai import clean_text, parse_number, to_arabic_digits
 
 HUNDRED = Decimal(100)
 # The largest amount a report can carry (the column holds 16 digits, 2 after the point).
@@ -34,10 +34,16 @@ class Input:
     action: str | None = None  # from a button: "confirm", "edit", "choose", ...
     value: str | None = None  # what the button carries (a project id for "choose")
     nonce: str | None = None  # the conversation the button belongs to
+    command: str | None = None  # typed text that starts with a command word: that word
 
     @property
     def word(self) -> str:
         return normalise(self.text)
+
+    @property
+    def answer(self) -> str:
+        """The text as a free-text answer is kept."""
+        return clean_text(self.text)
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,9 @@ class Shortcut:
 def shortcut(argument: str) -> Shortcut | None:
     """``รายงาน <project> <percent>% <text>``: everything after "รายงาน"."""
     found = _SHORTCUT.match(to_arabic_digits(argument).strip())
-    if not found or not found["text"].strip():
+    if not found or not clean_text(found["text"]):
         return None
-    return Shortcut(found["project"], Decimal(found["pct"]), found["text"].strip())
+    return Shortcut(found["project"], Decimal(found["pct"]), clean_text(found["text"]))
 
 
 class Ambiguous(ValueError):

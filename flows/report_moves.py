@@ -34,7 +34,14 @@ class Attach:
     draft: Draft
 
 
-Effect = Load | Save | Attach
+@dataclass(frozen=True)
+class RunCommand:
+    """The person chose to run the command they typed as an answer: the draft is kept."""
+
+    text: str
+
+
+Effect = Load | Save | Attach | RunCommand
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from plans.thai import format_thai_date
 
 TITLE_IN_LIST = 90  # characters of a step title in the list of steps
 NAME_ON_BUTTON = 20
+ECHO = 60  # characters of what was typed, said back in an answer
 # Thai marks that cannot start a label: a shared prefix is not cut before one.
 _MARKS = set("ะัาำิีึืฺุู็่้๊๋์ํ๎") | {chr(c) for c in range(0x0E47, 0x0E4F)}
 
@@ -237,6 +238,23 @@ def buttons_edit_field(draft: Draft) -> tuple[Button, ...]:
 
 def buttons_resume(draft: Draft) -> tuple[Button, ...]:
     return (say(draft, "ทำต่อ"), say(draft, "เริ่มใหม่"), cancel(draft))
+
+
+# a command typed where free text is expected -----------------------------------------------
+
+
+def ask_held(draft: Draft, command: str) -> str:
+    field = T.FREE_TEXT_FIELDS.get(draft.state, T.ANSWER_FIELD)
+    return T.HELD_ASK.format(text=clip(draft.held or "", ECHO), command=command, field=field)
+
+
+def buttons_held(draft: Draft, command: str) -> tuple[Button, ...]:
+    def button(action: str, label: str) -> Button:
+        data = postback.encode(postback.Postback(action, nonce=draft.nonce, owner=draft.owner))
+        return Button(label=label, text=label, data=data)
+
+    run = clip(T.HELD_COMMAND.format(command=command), 20)
+    return (button(postback.ANSWER, T.HELD_ANSWER), button(postback.COMMAND, run), cancel(draft))
 
 
 def back_and_cancel(draft: Draft) -> tuple[Button, ...]:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from flows.replies import Button, Say
 from plans.schedule import Schedule, format_days, parse_day, parse_days, parse_time
-from plans.thai import to_arabic_digits
+from plans.thai import parse_whole, to_arabic_digits
 
 CANCEL = {"ยกเลิก", "cancel"}
 BACK = {"ย้อนกลับ", "back"}
@@ -156,8 +156,9 @@ def step(draft: ScheduleDraft, typed: str) -> Outcome:
         moved = replace(draft, state=ORDER[max(earliest, at - 1)])
         return Outcome(moved, (prompt(moved),))
     if draft.state == "unit":
-        if word.isdigit() and 1 <= int(word) <= len(draft.units):
-            moved = _choose(draft, draft.units[int(word) - 1][0])
+        number = parse_whole(word)
+        if number is not None and 1 <= number <= len(draft.units):
+            moved = _choose(draft, draft.units[number - 1][0])
             return Outcome(moved, (prompt(moved),))
         return Outcome(draft, (Say("กรุณาเลือกหน่วยงานจากปุ่ม หรือพิมพ์หมายเลข เช่น 1"), prompt(draft)))
     if draft.state == "confirm":

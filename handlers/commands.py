@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.events import IncomingEvent
-from plans.thai import to_arabic_digits
+from plans.thai import only_digits
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ REGISTER = Command(("ลงทะเบียน", "register"), "ลงทะเ
 
 
 def normalise_code(text: str) -> str:
-    """A code as typed ("๔๘๒ ๙๑๓", "482-913") -> "482913"."""
-    return "".join(ch for ch in to_arabic_digits(text) if ch.isdigit())
+    """A code as typed ("๔๘๒ ๙๑๓", "482-913") -> "482913" (look-alikes such as "²" are no digits)."""
+    return only_digits(text)
 NOTIFY = Command(("แจ้งรายงานใหม่", "notify"), "แจ้งรายงานใหม่ เปิด|ปิด", "รับรายการรายงานใหม่วันละครั้ง (ผู้ประสานงาน)", "user")
 SCHEDULE = Command(("ตั้งเวลาแจ้งเตือน", "schedule"), "ตั้งเวลาแจ้งเตือน", "ตั้งวันแจ้งเตือน ติดตาม และส่งสรุป (ผู้ประสานงาน)", "user")

@@ -77,17 +77,36 @@ def is_event(*types: str) -> Matcher:
 def conversation(event: IncomingEvent, deps: Deps) -> Handler | None:
     """The handler for someone in the middle of a report, if they are. Everything they
     send goes to the report, except a command typed where no free text is expected:
-    that command runs, and the report waits (or, for รายงาน, starts again)."""
+    that command runs, and the report waits (or, for รายงาน, starts again). Where free
+    text is expected, a typed command is asked about: the answer, or the command?"""
     if event.type not in ("message", "postback") or plan_upload.is_plan_button(event):
         return None
     draft = report.active_draft(event, deps)
     if draft is None:
         return None
+    word = None
     if draft.state not in FREE_TEXT:
-        for command, handler in INTERRUPTING:
-            if command.matches(event):
-                return handler if command in (REPORT, EDIT_REPORT) else _meanwhile(handler)
-    return lambda event, deps: report.handle_conversation(event, deps, draft)
+        handler = interrupting(event)
+        if handler is not None:
+            return handler
+    elif any(c.matches(event) for c in ASKED_ABOUT):
+        word = (event.command_text or "").split(" ", 1)[0]
+    return lambda event, deps: report.handle_conversation(event, deps, draft, command=word, run_command=run_typed)
+
+
+def interrupting(event: IncomingEvent) -> Handler | None:
+    for command, handler in INTERRUPTING:
+        if command.matches(event):
+            return handler if command in (REPORT, EDIT_REPORT) else _meanwhile(handler)
+    return None
+
+
+def run_typed(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+    """A command typed as a free-text answer, which the person then chose to run."""
+    if HELP.matches(event):
+        return _meanwhile(handle_help)(event, deps)
+    handler = interrupting(event)
+    return handler(event, deps) if handler is not None else [text(STILL_REPORTING)]
 
 
 def _meanwhile(handler: Handler) -> Handler:
@@ -125,6 +144,9 @@ ROUTES: tuple[tuple[Matcher, Handler], ...] = (
     (NOTIFY.matches, reminders.handle_notify),
 )
 DEFAULT: Handler = handle_not_understood
+# Typed where free text is expected, these are asked about (ยกเลิก and ช่วยเหลือ alone are the
+# report's own words and act at once).
+ASKED_ABOUT: tuple[Command, ...] = (*(command for command, _ in INTERRUPTING), CANCEL, HELP)
 
 
 def dispatch(event: IncomingEvent, deps: Deps) -> Sequence[Message]:

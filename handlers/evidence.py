@@ -13,6 +13,7 @@ from flows.draft import Attachment, Draft
 from flows.replies import Say
 from handlers.deps import Deps
 from plans.errors import ContentError, FileTooLarge, LineApiError
+from plans.thai import clean_text
 from storage.files import file_key
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def receive(event: IncomingEvent, deps: Deps, draft: Draft) -> flow.Outcome:
     except (LineApiError, ContentError):
         log.exception("content of message %s could not be fetched", event.message_id)
         return flow.Outcome(draft, (Say(T.FILE_FAILED), *flow.prompt(draft)))
-    name = event.file_name or _name(event, content_type, len(draft.attachments) + 1)
+    name = clean_text(event.file_name or "")[:200] or _name(event, content_type, len(draft.attachments) + 1)
     key = file_key(draft.project.id, event.message_id, name)
     try:
         deps.files.put(key, data, content_type)

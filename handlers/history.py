@@ -13,7 +13,7 @@ from handlers.deps import Deps, Message
 from handlers.queries import pick_project
 from plans.fiscal import fiscal_end, fiscal_start
 from plans.standing import percent
-from plans.thai import format_thai_date, to_arabic_digits
+from plans.thai import format_thai_date, parse_whole, to_arabic_digits
 from storage import access, attachments, reports
 
 NOT_FOUND = "ไม่พบโครงการ “{query}” ในแชตนี้ กรุณาพิมพ์ชื่อหรือรหัสโครงการอีกครั้ง เช่น “ประวัติ อบรม”"
@@ -65,12 +65,13 @@ def handle_delete(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     found = _NUMBERED.match(argument)
     if not found or not found["project"].strip():
         return [text(DELETE_HOW)]
-    query, number = found["project"].strip(), int(found["number"])
+    query, number = found["project"].strip(), parse_whole(found["number"])
     project = pick_project(deps, event, query, command="ประวัติ", not_found=NOT_FOUND, which=DELETE_WHICH)
     if isinstance(project, list):
         return project
     if not event.user_id or project.id not in access.coordinated_project_ids(deps.session, event.user_id):
         return [text(NOT_COORDINATOR)]
-    if reports.delete_report(deps.session, project.id, number, by=event.user_id) is None:
-        return [text(NO_SUCH_REPORT.format(number=number, name=project.name, query=query))]
+    if number is None or reports.delete_report(deps.session, project.id, number, by=event.user_id) is None:
+        shown = number if number is not None else clip(found["number"], 12)
+        return [text(NO_SUCH_REPORT.format(number=shown, name=project.name, query=query))]
     return [text(DELETED.format(number=number, name=project.name))]

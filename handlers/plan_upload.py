@@ -31,6 +31,7 @@ from handlers.plans import ImportResult, import_in
 from plans.errors import ContentError, FileTooLarge, LineApiError
 from plans.model import PlanFileError
 from plans.readers.docx import is_docx
+from plans.thai import parse_whole
 from storage import access
 from storage.plan_models import Unit
 from storage.plans import unit_tree_ids
@@ -214,7 +215,7 @@ def handle_plan_button(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
         deps.state.delete(_state_key(user_id))
         return [text(CANCELLED.format(name=pending.name))]
     units = units_of(deps, user_id)
-    unit_id = int(button["u"]) if action == UNIT and button.get("u", "").isdigit() else pending.unit_id
+    unit_id = (parse_whole(button.get("u")) if action == UNIT else None) or pending.unit_id
     if not any(u.id == unit_id for u in units):
         deps.state.delete(_state_key(user_id))
         return [text(NO_LONGER_COORDINATOR)]

@@ -62,6 +62,7 @@ NARROW = "พิมพ์ “สถานะ <ชื่อหรือรหั�
 CLOSE_HINT = "โครงการที่ชื่อใกล้เคียงอยู่ในปุ่มด้านล่าง"
 NO_UNIT = "ไม่พบหน่วยงาน “{query}” ในแชตนี้ หน่วยงานที่ดูได้: {units}"
 CLOSE = 0.4
+ECHO = 60  # characters of what was typed, said back in an answer
 
 
 
@@ -129,7 +130,7 @@ def pick_project(
     found = matches(query, candidates) if query else candidates
     if not found:
         close = matches(query, candidates, threshold=CLOSE)[:QUICK_REPLY_LIMIT]
-        hint = not_found.format(query=query)
+        hint = not_found.format(query=clip(query, ECHO))
         if close:
             hint += "\n" + CLOSE_HINT
         return [text(hint, project_choices(close, command))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.cards import summary_card
@@ -23,7 +24,7 @@ from flows.replies import Reply, Say, SummaryCard
 from flows.report_input import Input, match_choices, shortcut
 from handlers import evidence
 from handlers.commands import ATTACH, CANCEL, EDIT_REPORT, REPORT
-from handlers.deps import Deps, Message, viewer_of
+from handlers.deps import Deps, Handler, Message, viewer_of
 from handlers.queries import current_year_projects
 from handlers.report_store import load_project, save_attachments, save_report
 from storage import access
@@ -88,7 +89,7 @@ def handle_report_button(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     conversation that is over."""
     button = postback.decode(event.postback_data)
     if button is not None and button.action == postback.START:
-        return _begin(event, deps, f"#{button.project}" if button.project else "", mode="new")
+        return _begin(event, deps, "", mode="new", pressed=button.project or 0)
     if button is not None and button.owner and button.owner != event.user_id:
         return _foreign(event, deps, button, None)
     return [text(T.BUTTON_OF_ENDED)]
@@ -98,8 +99,12 @@ def is_report_button(event: IncomingEvent) -> bool:
     return event.type == "postback" and postback.decode(event.postback_data) is not None
 
 
-def handle_conversation(event: IncomingEvent, deps: Deps, draft: Draft) -> Sequence[Message]:
-    """A message or button from someone in the middle of a report."""
+def handle_conversation(
+    event: IncomingEvent, deps: Deps, draft: Draft, *, command: str | None = None, run_command: Handler | None = None
+) -> Sequence[Message]:
+    """A message or button from someone in the middle of a report. ``command``: the typed
+    text starts with that command word (where free text is expected the person is asked
+    which it is); ``run_command`` runs the command when they choose it."""
     if event.type == "message" and event.message_type in evidence.FILE_TYPES:
         return _run(event, deps, evidence.receive(event, deps, draft))
     if event.type == "message" and event.message_type != "text":
@@ -110,13 +115,14 @@ def handle_conversation(event: IncomingEvent, deps: Deps, draft: Draft) -> Seque
     if button is not None and button.owner and button.owner != event.user_id:
         return _foreign(event, deps, button, draft)
     idle = (deps.now - datetime.fromisoformat(draft.updated_at)).total_seconds()
-    outcome = flow.receive(draft, _input(event, button), idle=idle, ttl=deps.settings.conversation_ttl_seconds)
-    return _run(event, deps, outcome)
+    given = _input(event, button, command)
+    outcome = flow.receive(draft, given, idle=idle, ttl=deps.settings.conversation_ttl_seconds)
+    return _run(event, deps, outcome, run_command)
 
 
-def _input(event: IncomingEvent, button: postback.Postback | None) -> Input:
+def _input(event: IncomingEvent, button: postback.Postback | None, command: str | None = None) -> Input:
     if button is None:
-        return Input(text=event.text or "")
+        return Input(text=event.text or "", command=command)
     if button.action == postback.SAY:
         return Input(text=button.value or "", nonce=button.nonce)
     # "choose" and the buttons of drafts saved before every button said its text
@@ -136,12 +142,22 @@ def _foreign(event: IncomingEvent, deps: Deps, button: postback.Postback, mine: 
     return _render(event, [Say(told), *(flow.prompt(mine) if mine is not None else ())])
 
 
-def _begin(event: IncomingEvent, deps: Deps, argument: str, *, mode: Mode, attach_only: bool = False) -> Sequence[Message]:
+def _begin(
+    event: IncomingEvent, deps: Deps, argument: str, *, mode: Mode, attach_only: bool = False, pressed: int | None = None
+) -> Sequence[Message]:
+    """Open a report. ``pressed``: a "รายงาน" button was pressed, with its project id (0: none
+    on it); a button always gets an answer, even for a project this chat cannot see."""
     if not event.user_id:
         return [text(T.NO_SENDER)]
     projects = current_year_projects(access.visible_projects(deps.session, viewer_of(event)), deps.today)
     choices = [Choice(p.id, p.name, p.code) for p in projects]
-    if event.in_group and argument and not event.mentions_bot and not _names_a_project(argument, choices):
+    gone: tuple[Reply, ...] = ()
+    if pressed:
+        if any(c.id == pressed for c in choices):
+            argument = f"#{pressed}"
+        elif choices:
+            gone = (Say(T.START_GONE),)
+    elif event.in_group and argument and not event.mentions_bot and not _names_a_project(argument, choices):
         return []  # "รายงาน ผลการประชุมเมื่อวาน" in a busy group is chatter, not a command
     if not choices and event.in_group and access.coordinated_units(deps.session, event.user_id):
         return [text(T.NO_PROJECTS_GROUP_COORDINATOR)]
@@ -150,7 +166,8 @@ def _begin(event: IncomingEvent, deps: Deps, argument: str, *, mode: Mode, attac
     draft = Draft(nonce=secrets.token_hex(4), state="choose", started_at=now, updated_at=now, mode=mode,
                   owner=event.user_id, owner_name=person.display_name if person else None,
                   in_group=event.in_group, attach_only=attach_only)  # fmt: skip
-    return _run(event, deps, flow.start(draft, choices, argument))
+    started = flow.start(draft, choices, argument)
+    return _run(event, deps, replace(started, replies=(*gone, *started.replies)))
 
 
 def _names_a_project(argument: str, choices: Sequence[Choice]) -> bool:
@@ -158,11 +175,17 @@ def _names_a_project(argument: str, choices: Sequence[Choice]) -> bool:
     return bool(match_choices(quick.project if quick else argument, choices))
 
 
-def _run(event: IncomingEvent, deps: Deps, outcome: flow.Outcome) -> Sequence[Message]:
+def _run(event: IncomingEvent, deps: Deps, outcome: flow.Outcome, run_command: Handler | None = None) -> Sequence[Message]:
     replies: list[Reply] = []
     for _ in range(4):  # a Load or a refused Save leads to one more outcome
         replies.extend(outcome.replies)
         effect = outcome.effect
+        if isinstance(effect, flow.RunCommand):
+            assert outcome.draft is not None
+            _keep(deps, event, outcome.draft)
+            if run_command is None:  # nobody to run it: the report's question again
+                return _render(event, [*replies, *flow.prompt(outcome.draft)])
+            return fit([*_render(event, replies), *run_command(as_typed(event, effect.text), deps)])
         if isinstance(effect, flow.Load):
             assert outcome.draft is not None
             outcome = load_project(event, deps, outcome.draft, effect.project_id)
@@ -183,9 +206,20 @@ def _run(event: IncomingEvent, deps: Deps, outcome: flow.Outcome) -> Sequence[Me
     if outcome.draft is None:
         deps.state.delete(conversation_key(event))
     else:
-        kept = outcome.draft.with_(updated_at=deps.now.isoformat())
-        deps.state.set(conversation_key(event), kept.to_json(), ttl=KEEP_DRAFTS)
+        _keep(deps, event, outcome.draft)
     return _render(event, replies)
+
+
+def _keep(deps: Deps, event: IncomingEvent, draft: Draft) -> None:
+    kept = draft.with_(updated_at=deps.now.isoformat())
+    deps.state.set(conversation_key(event), kept.to_json(), ttl=KEEP_DRAFTS)
+
+
+def as_typed(event: IncomingEvent, typed: str) -> IncomingEvent:
+    """The event as if ``typed`` had been sent, addressed to the bot: the person pressed a
+    button to run that command, so no group "chatter" rule may silence it."""
+    return replace(event, type="message", message_type="text", text=typed, command_text=typed, mentions_bot=True,
+                   postback_data=None, postback_params={})  # fmt: skip
 
 
 def _render(event: IncomingEvent, replies: Sequence[Reply]) -> list[Message]:

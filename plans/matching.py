@@ -10,13 +10,12 @@ rapidfuzz's default processor, which drops them, is turned off.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from plans.thai import to_arabic_digits
+from plans.thai import only_digits, parse_whole, to_arabic_digits
 
 THRESHOLD = 0.6
 
@@ -40,8 +39,8 @@ def score(query: str, candidate: Candidate) -> float:
 def _score(q: str, q_digits: str, candidate: Candidate) -> float:
     if not q:
         return 0.0
-    if q.lstrip("#").isdigit() and q.startswith("#"):
-        return 1.0 if int(q[1:]) == candidate.id else 0.0
+    if q.startswith("#") and q[1:].isdigit():  # "#12"; "#²" or "#" and 5,000 digits match nothing
+        return 1.0 if parse_whole(q[1:]) == candidate.id else 0.0
     if candidate.code and q_digits and q_digits == _digits(candidate.code):
         return 1.0
     name = normalise(candidate.name)
@@ -70,6 +69,6 @@ def matches(query: str, candidates: Sequence[Candidate], *, threshold: float = T
 
 
 def _digits(text: str) -> str:
-    digits = re.sub(r"\D", "", text)
+    digits = only_digits(text)
     return digits if len(digits) >= 6 else ""
 

@@ -149,8 +149,8 @@ def latest_due(occasions: Iterable[Occasion], now: datetime, grace: timedelta) -
     return Due(latest)
 
 
-_DAYS = re.compile(r"\d{1,2}")
-_TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
+_DAYS = re.compile(r"[0-9]{1,2}")  # ASCII only, after Thai digits are read: \d takes other scripts too
+_TIME = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})")
 
 
 def parse_days(text: str) -> tuple[int, ...]:

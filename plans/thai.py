@@ -45,16 +45,55 @@ def _month_keys() -> dict[str, int]:
 
 
 _MONTH_KEYS = _month_keys()
-_NUMBER_CORE = re.compile(r"[+-]?(?:\d{1,3}(?:[, ]\d{3})+|\d+)(?:\.\d+)?")
+# [0-9], never \d: \d also takes other scripts' digits ("١٢", "१२"), which nobody types here.
+_NUMBER_CORE = re.compile(r"[+-]?(?:[0-9]{1,3}(?:[, ][0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 _NUMBER_PREFIXES = ("ร้อยละ",)
 _NUMBER_SUFFIXES = ("เปอร์เซ็นต์", "เปอร์เซนต์", "บาท", "%", ".-", "-", ".")
 _SPACE = re.compile(r"[\s\u00a0\u200b\u2009\u202f]+")
-_YEAR = re.compile(r"^(?:(พ\.?\s*ศ\.?)|(ค\.?\s*ศ\.?))?\s*(\d{2}|\d{4})$")
+_YEAR = re.compile(r"^(?:(พ\.?\s*ศ\.?)|(ค\.?\s*ศ\.?))?\s*([0-9]{2}|[0-9]{4})$")
 
 
 def to_arabic_digits(text: str) -> str:
     """Replace Thai digits with Arabic ones: ``"๑๒,๕๐๐.๕๐" -> "12,500.50"``."""
     return text.translate(_TO_ARABIC)
+
+
+# A whole number typed in chat: an id, a report's number, a day, a menu choice. Nine digits
+# stay below 2**31 (an INTEGER column) and far below int()'s 4,300-digit limit.
+WHOLE_DIGITS = 9
+_WHOLE = re.compile(r"[0-9]+")
+
+
+def parse_whole(text: str | None, *, max_digits: int = WHOLE_DIGITS) -> int | None:
+    """A whole number as typed ("12", "๑๒", " 0012 "), or None: the one strict reader of
+    numbers from chat and buttons. Only ASCII and Thai digits count: ``str.isdigit()``
+    also takes "²", "①" and other scripts' digits, on which ``int()`` raises or reads a
+    number nobody meant. More than ``max_digits`` digits (leading zeros aside) is None.
+    """
+    if text is None:
+        return None
+    s = to_arabic_digits(text).strip()
+    if not _WHOLE.fullmatch(s):
+        return None
+    s = s.lstrip("0") or "0"
+    return int(s) if len(s) <= max_digits else None
+
+
+def only_digits(text: str) -> str:
+    """The ASCII digits of ``text`` once Thai digits are read: ``"๔๘๒ ๙๑๓" -> "482913"``;
+    "²" and other look-alike digits are dropped, not kept."""
+    return "".join(ch for ch in to_arabic_digits(text) if "0" <= ch <= "9")
+
+
+# C0 and C1 control characters but the line break and the tab: PostgreSQL refuses NUL in
+# text, and none of them is anything a person meant to write.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Free text as it is kept (work done, reasons, problems): control characters out,
+    spaces around it trimmed; Thai vowels, tone marks and everything else untouched."""
+    return _CONTROLS.sub("", text).strip()
 
 
 def thai_digits(text: str) -> str:

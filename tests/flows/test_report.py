@@ -343,3 +343,15 @@ def test_choosing_by_button_sends_the_project_id() -> None:
     assert outcome.effect == flow.Load(8)
     labels = [b.label for b in flow.prompt(draft)[0].buttons]
     assert labels == ["1. อบรมอาสาสมัคร", "2. จัดเก็บขยะอันตราย"]
+
+
+def test_back_after_a_step_in_progress_was_finished_goes_to_the_steps() -> None:
+    """Found by the fuzzer: "100" at the step in progress counts it as completed, and
+    ย้อนกลับ then asked about a step in progress that no longer existed (StopIteration)."""
+    at_last = run(loaded(fresh(choices=CHOICES)), "1-4")  # steps 1-4 done: step 5 in progress
+    assert at_last.state == "in_progress"
+    at_work = run(at_last, "100")
+    assert at_work.state == "work" and at_work.percent == 100
+    back = say(at_work, "ย้อนกลับ")
+    assert back.draft is not None and back.draft.state == "steps", texts(back)
+    assert "ขั้นตอนใดเสร็จแล้ว" in texts(back)

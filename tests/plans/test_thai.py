@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 from plans.thai import (
     MONTH_ABBR,
     MONTH_FULL,
+    clean_text,
     format_thai_date,
     format_thai_month,
+    only_digits,
     parse_be_year,
     parse_number,
     parse_thai_month,
+    parse_whole,
     thai_digits,
     to_arabic_digits,
 )
@@ -148,3 +151,36 @@ def test_format_thai_month() -> None:
 
 def test_month_names_keep_vowels_and_tone_marks() -> None:
     assert MONTH_ABBR[6] == "มิ.ย." and MONTH_FULL[2] == "กุมภาพันธ์"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("12", 12), ("๑๒", 12), (" 007 ", 7), ("0", 0), ("๐", 0), ("999999999", 999999999),
+        # str.isdigit() takes these; int() raises on the first two and misreads the others
+        ("²", None), ("①", None), ("١٢", None), ("१२", None), ("1²", None),
+        ("", None), (" ", None), ("-1", None), ("+1", None), ("1 2", None), ("1.0", None), ("1e3", None),
+        ("1000000000", None), ("9" * 5000, None), ("0" * 5000 + "7", 7),
+    ],
+)  # fmt: skip
+def test_parse_whole_reads_ascii_and_thai_digits_only_and_bounded(typed: str, expected: int | None) -> None:
+    assert parse_whole(typed) == expected
+
+
+def test_parse_whole_takes_a_bound() -> None:
+    assert parse_whole("12345", max_digits=4) is None and parse_whole("1234", max_digits=4) == 1234
+
+
+def test_only_digits_drops_look_alikes() -> None:
+    assert only_digits("๔๘๒ ๙๑๓") == "482913"
+    assert only_digits("48²2-9①13١") == "482913"
+
+
+@pytest.mark.parametrize("typed", ["١٢", "१२,५००", "²"])
+def test_parse_number_takes_no_other_scripts_digits(typed: str) -> None:
+    assert parse_number(typed) is None
+
+
+def test_clean_text_drops_control_characters_only() -> None:
+    assert clean_text(" งาน\x00เสร็จ\x07\x9f\nครบ\tแล้ว ") == "งานเสร็จ\nครบ\tแล้ว"
+    assert clean_text("ที่นี่ไม่มีอะไรเปลี่ยน 😀 ๑๒") == "ที่นี่ไม่มีอะไรเปลี่ยน 😀 ๑๒"
