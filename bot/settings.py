@@ -50,6 +50,8 @@ class Settings:
     request_timeout_seconds: int = 10
     connections_per_client: int = 32
     web_connection_limit: int = 1000
+    # /healthz answers 503 when an event has waited longer than this (the queue is stuck).
+    health_max_pending_seconds: int = 300
     conversation_ttl_seconds: int = 30 * 60
     # A push left in "sending" this long (its worker died) is tried again, same retry key.
     outbox_stale_seconds: int = 120
@@ -149,6 +151,7 @@ class Settings:
             request_timeout_seconds=_int(env, "KAONA_REQUEST_TIMEOUT", 10, low=1, high=600),
             connections_per_client=_int(env, "KAONA_CONNECTIONS_PER_CLIENT", 32, low=1, high=10_000),
             web_connection_limit=_int(env, "KAONA_WEB_CONNECTIONS", 1000, low=10, high=100_000),
+            health_max_pending_seconds=_int(env, "KAONA_HEALTH_MAX_PENDING_SECONDS", 300, low=5, high=7 * 86400),
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),
             plan_tolerance=_tolerance(env),

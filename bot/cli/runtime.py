@@ -51,9 +51,13 @@ def add_commands(sub: Any) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from bot.app import create_app, start_worker
+    from bot.services import build_services
+    from storage.schema import ensure_schema
 
     settings = Settings.from_env()
-    app = start_worker(create_app(settings, migrate=settings.database_url.startswith("sqlite")))
+    services = build_services(settings)
+    ensure_schema(services.engine)
+    app = start_worker(create_app(settings, services=services))
     app.run(host=args.host, port=args.port or settings.port, threaded=True, use_reloader=False)
     return 0
 
@@ -61,9 +65,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from bot.services import build_services
     from bot.worker import Worker
+    from storage.schema import ensure_schema
 
     settings = Settings.from_env()
     services = build_services(settings)
+    ensure_schema(services.engine)
     logging.getLogger(__name__).info("worker started (%s)", _safe_url(settings.database_url))
     Worker(services, threads=args.threads, listen=True).run_forever()
     services.close()
@@ -73,8 +79,11 @@ def _worker(args: argparse.Namespace) -> int:
 def _clock(args: argparse.Namespace) -> int:
     from bot.services import build_services
     from scheduler.clock import run
+    from storage.schema import ensure_schema
 
-    run(build_services(Settings.from_env()))
+    services = build_services(Settings.from_env())
+    ensure_schema(services.engine)
+    run(services)
     return 0
 
 
