@@ -52,6 +52,8 @@ class Settings:
     web_connection_limit: int = 1000
     # /healthz answers 503 when an event has waited longer than this (the queue is stuck).
     health_max_pending_seconds: int = 300
+    # Inbox and outbox rows in a final state are purged after this many days (storage.retention).
+    retention_days: int = 90
     conversation_ttl_seconds: int = 30 * 60
     # A push left in "sending" this long (its worker died) is tried again, same retry key.
     outbox_stale_seconds: int = 120
@@ -151,6 +153,7 @@ class Settings:
             request_timeout_seconds=_int(env, "KAONA_REQUEST_TIMEOUT", 10, low=1, high=600),
             connections_per_client=_int(env, "KAONA_CONNECTIONS_PER_CLIENT", 32, low=1, high=10_000),
             web_connection_limit=_int(env, "KAONA_WEB_CONNECTIONS", 1000, low=10, high=100_000),
+            retention_days=_int(env, "KAONA_RETENTION_DAYS", 90, low=32, high=36500),
             health_max_pending_seconds=_int(env, "KAONA_HEALTH_MAX_PENDING_SECONDS", 300, low=5, high=7 * 86400),
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),

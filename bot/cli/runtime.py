@@ -1,4 +1,4 @@
-"""`kaona serve`, `worker`, `clock`, `migrate`, `inbox`, `line-server`, `chat`, `demo`: the processes."""
+"""`kaona serve`, `worker`, `clock`, `migrate`, `purge`, `inbox`, `line-server`, `chat`, `demo`: the processes."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ def add_commands(sub: Any) -> None:
 
     sub.add_parser("clock", help="run the scheduler process").set_defaults(func=_clock)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+
+    purge = sub.add_parser("purge", help="delete inbox and outbox rows past KAONA_RETENTION_DAYS (final states only)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    purge.add_argument("--days", type=int, default=None, help="retention in days (default: $KAONA_RETENTION_DAYS or 90)")
+    purge.set_defaults(func=_purge)
 
     inbox = sub.add_parser("inbox", help="show the inbox: events by status, parked events")
     inbox.add_argument("--retry-parked", action="store_true", help="put parked events back in the queue")
@@ -96,6 +101,26 @@ def _migrate(args: argparse.Namespace) -> int:
     upgrade(engine)
     print(f"database {_safe_url(settings.database_url)} is at revision {current_revision(engine)}")
     engine.dispose()
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from plans.errors import ConfigError
+    from storage import retention
+    from storage.db import make_engine, make_session_factory
+
+    settings = Settings.from_env(demo=True)  # needs only DATABASE_URL
+    days = settings.retention_days if args.days is None else args.days
+    if days < retention.MIN_DAYS:
+        raise ConfigError("--days", f"must be at least {retention.MIN_DAYS} (this month's pushes count for the quota)")
+    engine = make_engine(settings.database_url)
+    try:
+        result = retention.purge(make_session_factory(engine), days=days, dry_run=args.dry_run)
+    finally:
+        engine.dispose()
+    verb = "would delete" if result.dry_run else "deleted"
+    print(f"{verb} {result.inbox} inbox event(s) and {result.outbox} outbox row(s) in a final state "
+          f"received before {result.cutoff:%Y-%m-%d %H:%M} UTC ({days} days)")  # fmt: skip
     return 0
 
 

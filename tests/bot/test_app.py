@@ -189,3 +189,26 @@ def test_processes_refuse_to_start_on_a_server_database_whose_schema_is_behind(
                                  timeout=60)  # fmt: skip
             assert out.returncode != 0, command
             assert "kaona migrate" in out.stderr and "0004" in out.stderr, out.stderr[-2000:]
+
+
+def test_the_app_factory_sets_up_logging_from_log_level_once(tmp_path: Path) -> None:
+    code = (
+        "import logging\n"
+        "from bot.app import create_app, shutdown\n"
+        "from bot.settings import Settings\n"
+        "apps = [create_app(Settings.from_env()) for _ in range(2)]\n"
+        "logging.getLogger('bot.webhook').info('an info line')\n"
+        "logging.getLogger('bot.webhook').debug('a debug line')\n"
+        "print(len(logging.getLogger().handlers))\n"
+        "[shutdown(a) for a in apps]\n"
+    )
+    base = {**os.environ, "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "KAONA_WORKER": "external",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'log.sqlite3'}", "KAONA_FILES_DIR": str(tmp_path / "files")}  # fmt: skip
+    info = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, "LOG_LEVEL": "info"},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert info.returncode == 0, info.stderr
+    assert info.stdout.strip() == "1"  # one handler, however many apps
+    assert info.stderr.count("INFO bot.webhook: an info line") == 1 and "a debug line" not in info.stderr
+    warning = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, "LOG_LEVEL": "WARNING"},
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert "an info line" not in warning.stderr
