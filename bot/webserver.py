@@ -152,12 +152,16 @@ class BufferedWorker(Worker):
         server = build_server(self.wsgi, sockets, threads=max(1, int(self.cfg.threads)), settings=settings)
         socket_map = server._map
         heartbeat = max(0.5, min(1.0, self.timeout / 4))
+        beat = 0.0
         try:
             while self.alive:
-                self.notify()
-                if self.ppid != os.getppid():
-                    self.log.info("Parent changed, shutting down: %s", self)
-                    break
+                now = time.monotonic()
+                if now - beat >= heartbeat:  # tell the arbiter we are alive, about once a second
+                    beat = now
+                    self.notify()
+                    if self.ppid != os.getppid():
+                        self.log.info("Parent changed, shutting down: %s", self)
+                        break
                 wasyncore.loop(timeout=heartbeat, map=socket_map, use_poll=True, count=1)
         finally:
             server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
