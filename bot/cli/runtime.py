@@ -14,6 +14,7 @@ def add_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the web process (webhook + in-process worker)")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     serve.set_defaults(func=_serve)
 
     worker = sub.add_parser("worker", help="process stored webhook events (scale-out worker)")
@@ -55,15 +56,27 @@ def add_commands(sub: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import create_app, start_worker
+    """One web process with the Procfile's server (waitress's buffering, bot.webserver),
+    without gunicorn: for a small install or a try-out."""
+    import socket
+
+    from bot.app import create_app, shutdown, start_worker
     from bot.services import build_services
+    from bot.webserver import build_server
     from storage.schema import ensure_schema
 
     settings = Settings.from_env()
     services = build_services(settings)
     ensure_schema(services.engine)
     app = start_worker(create_app(settings, services=services))
-    app.run(host=args.host, port=args.port or settings.port, threaded=True, use_reloader=False)
+    listener = socket.create_server((args.host, args.port or settings.port), reuse_port=False, backlog=1024)
+    server = build_server(app, [listener], threads=args.threads, settings=settings)
+    logging.getLogger(__name__).info("serving on http://%s:%d", args.host, args.port or settings.port)
+    try:
+        server.run()
+    finally:
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        shutdown(app)
     return 0
 
 
