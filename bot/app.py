@@ -5,6 +5,7 @@ and building the app starts no thread: the entry points start the worker
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask, Response, jsonify
 from linebot.v3.webhook import WebhookParser
@@ -31,6 +32,7 @@ def create_app(
 ) -> Flask:
     """Wire the web app; with ``KAONA_WORKER=thread`` it holds an unstarted worker whose
     events go to ``dispatch`` (tests pass their own use case here)."""
+    configure_logging()
     settings = settings or Settings.from_env()
     services = services or build_services(settings, migrate=migrate)
     app = Flask("kaona")
@@ -46,15 +48,7 @@ def create_app(
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        database = services.database_ok()
-        redis = services.redis_ok()
-        healthy = database and redis is not False
-        body = {
-            "status": "ok" if healthy else "unavailable",
-            "database": "ok" if database else "down",
-            "redis": "not configured" if redis is None else ("ok" if redis else "down"),
-        }
-        return jsonify(body), 200 if healthy else 503
+        return health(services)
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> tuple[Response, int]:
@@ -70,6 +64,76 @@ def create_app(
         return jsonify({"message": "internal error"}), 500
 
     return app
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_HANDLER_MARK = "_kaona_handler"
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Logging from LOG_LEVEL (default INFO), for every entry point: under gunicorn only
+    the CLI used to set it up, so the INFO lines (redeliveries, parked events) were lost.
+
+    Idempotent: one handler of ours on the root logger however many apps are built; when
+    the root logger already has handlers (the CLI's basicConfig, pytest's capture) only
+    the level is set.
+    """
+    name = (level or os.environ.get("LOG_LEVEL") or "INFO").strip().upper()
+    numeric = logging.getLevelName(name)
+    root = logging.getLogger()
+    root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        setattr(handler, _HANDLER_MARK, True)
+        root.addHandler(handler)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def health(services: Services) -> tuple[Response, int]:
+    """/healthz: 200 when the database (and Redis, if configured) answer, the schema is
+    the code's, and the oldest event still waiting is younger than
+    KAONA_HEALTH_MAX_PENDING_SECONDS; else 503, with what is wrong."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import utcnow
+    from storage.models import InboxEvent
+    from storage.schema import HEAD_REVISION, schema_revision
+
+    settings = services.settings
+    database = services.database_ok()
+    redis = services.redis_ok()
+    revision = schema_revision(services.engine) if database else None
+    oldest: float | None = None
+    if database and revision == HEAD_REVISION:
+        try:
+            with services.reading() as session:
+                first = session.scalar(
+                    select(func.min(InboxEvent.received_at)).where(InboxEvent.status.in_(("pending", "processing")))
+                )
+            oldest = None if first is None else max(0.0, (utcnow() - first).total_seconds())
+        except SQLAlchemyError:
+            log.exception("health check: the inbox could not be read")
+            database = False
+    problems = []
+    if not database:
+        problems.append("database down")
+    if redis is False:
+        problems.append("redis down")
+    if database and revision != HEAD_REVISION:
+        problems.append(f"schema is {revision or 'missing'}, code needs {HEAD_REVISION}: run `kaona migrate`")
+    if oldest is not None and oldest > settings.health_max_pending_seconds:
+        problems.append(f"oldest pending event waited {oldest:.0f} s (over {settings.health_max_pending_seconds} s)")
+    body = {
+        "status": "unavailable" if problems else "ok",
+        "database": "ok" if database else "down",
+        "redis": "not configured" if redis is None else ("ok" if redis else "down"),
+        "schema": {"revision": revision, "expected": HEAD_REVISION},
+        "oldest_pending_seconds": None if oldest is None else round(oldest, 1),
+        "problems": problems,
+    }
+    return jsonify(body), 503 if problems else 200
 
 
 def start_worker(app: Flask) -> Flask:

@@ -45,6 +45,15 @@ class Settings:
     push_max_retries: int = 4
     push_backoff_base: float = 0.5
     max_body_bytes: int = 1024 * 1024
+    # The web server (bot.webserver): a request must arrive whole within this many seconds;
+    # one client address may hold this many connections per web process; all clients this many.
+    request_timeout_seconds: int = 10
+    connections_per_client: int = 32
+    web_connection_limit: int = 1000
+    # /healthz answers 503 when an event has waited longer than this (the queue is stuck).
+    health_max_pending_seconds: int = 300
+    # Inbox and outbox rows in a final state are purged after this many days (storage.retention).
+    retention_days: int = 90
     conversation_ttl_seconds: int = 30 * 60
     # A push left in "sending" this long (its worker died) is tried again, same retry key.
     outbox_stale_seconds: int = 120
@@ -141,6 +150,11 @@ class Settings:
             max_attempts=_int(env, "KAONA_MAX_ATTEMPTS", 5, low=1, high=100),
             push_max_retries=_int(env, "KAONA_PUSH_RETRIES", 4, low=0, high=20),
             expired_reply_policy=policy,  # type: ignore[arg-type]
+            request_timeout_seconds=_int(env, "KAONA_REQUEST_TIMEOUT", 10, low=1, high=600),
+            connections_per_client=_int(env, "KAONA_CONNECTIONS_PER_CLIENT", 32, low=1, high=10_000),
+            web_connection_limit=_int(env, "KAONA_WEB_CONNECTIONS", 1000, low=10, high=100_000),
+            retention_days=_int(env, "KAONA_RETENTION_DAYS", 90, low=32, high=36500),
+            health_max_pending_seconds=_int(env, "KAONA_HEALTH_MAX_PENDING_SECONDS", 300, low=5, high=7 * 86400),
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),
             plan_tolerance=_tolerance(env),

@@ -23,6 +23,8 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     scheduler.add_job(jobs.retry_due_messages, "interval", minutes=1, args=[services], id="retry_due_messages", **defaults)
     scheduler.add_job(jobs.purge_expired_state, "interval", hours=1, args=[services], id="purge_expired_state", **defaults)
+    # Daily at 03:30 (BOT_TIMEZONE), when nobody reports.
+    scheduler.add_job(jobs.purge_old_rows, "cron", hour=3, minute=30, args=[services], id="purge_old_rows", **defaults)
     scheduler.add_job(jobs.report_inbox, "interval", minutes=15, args=[services], id="report_inbox", **defaults)
     # Reminders, follow-ups, digests and new-report notices: whatever is due, through the
     # ledger, every few minutes, and once at start (catching up missed runs in the grace window).

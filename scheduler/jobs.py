@@ -7,7 +7,7 @@ import logging
 from bot.delivery import sweep
 from bot.services import Services
 from scheduler import runs
-from storage import inbox
+from storage import inbox, retention
 from storage.state import SqlStateStore
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,15 @@ def purge_expired_state(services: Services) -> int:
     if isinstance(services.state, SqlStateStore):
         return services.state.purge_expired()
     return 0
+
+
+def purge_old_rows(services: Services) -> retention.PurgeResult:
+    """The inbox and outbox past KAONA_RETENTION_DAYS, final states only (storage.retention)."""
+    result = retention.purge(services.sessions, days=services.settings.retention_days)
+    if result.inbox or result.outbox:
+        log.info("purged %d inbox event(s) and %d outbox row(s) older than %d days",
+                 result.inbox, result.outbox, services.settings.retention_days)  # fmt: skip
+    return result
 
 
 def report_inbox(services: Services) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""`kaona serve`, `worker`, `clock`, `migrate`, `inbox`, `line-server`, `chat`, `demo`: the processes."""
+"""`kaona serve`, `worker`, `clock`, `migrate`, `purge`, `inbox`, `line-server`, `chat`, `demo`: the processes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def add_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the web process (webhook + in-process worker)")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     serve.set_defaults(func=_serve)
 
     worker = sub.add_parser("worker", help="process stored webhook events (scale-out worker)")
@@ -22,6 +23,11 @@ def add_commands(sub: Any) -> None:
 
     sub.add_parser("clock", help="run the scheduler process").set_defaults(func=_clock)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+
+    purge = sub.add_parser("purge", help="delete inbox and outbox rows past KAONA_RETENTION_DAYS (final states only)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    purge.add_argument("--days", type=int, default=None, help="retention in days (default: $KAONA_RETENTION_DAYS or 90)")
+    purge.set_defaults(func=_purge)
 
     inbox = sub.add_parser("inbox", help="show the inbox: events by status, parked events")
     inbox.add_argument("--retry-parked", action="store_true", help="put parked events back in the queue")
@@ -50,20 +56,38 @@ def add_commands(sub: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import create_app, start_worker
+    """One web process with the Procfile's server (waitress's buffering, bot.webserver),
+    without gunicorn: for a small install or a try-out."""
+    import socket
+
+    from bot.app import create_app, shutdown, start_worker
+    from bot.services import build_services
+    from bot.webserver import build_server
+    from storage.schema import ensure_schema
 
     settings = Settings.from_env()
-    app = start_worker(create_app(settings, migrate=settings.database_url.startswith("sqlite")))
-    app.run(host=args.host, port=args.port or settings.port, threaded=True, use_reloader=False)
+    services = build_services(settings)
+    ensure_schema(services.engine)
+    app = start_worker(create_app(settings, services=services))
+    listener = socket.create_server((args.host, args.port or settings.port), reuse_port=False, backlog=1024)
+    server = build_server(app, [listener], threads=args.threads, settings=settings)
+    logging.getLogger(__name__).info("serving on http://%s:%d", args.host, args.port or settings.port)
+    try:
+        server.run()
+    finally:
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        shutdown(app)
     return 0
 
 
 def _worker(args: argparse.Namespace) -> int:
     from bot.services import build_services
     from bot.worker import Worker
+    from storage.schema import ensure_schema
 
     settings = Settings.from_env()
     services = build_services(settings)
+    ensure_schema(services.engine)
     logging.getLogger(__name__).info("worker started (%s)", _safe_url(settings.database_url))
     Worker(services, threads=args.threads, listen=True).run_forever()
     services.close()
@@ -73,8 +97,11 @@ def _worker(args: argparse.Namespace) -> int:
 def _clock(args: argparse.Namespace) -> int:
     from bot.services import build_services
     from scheduler.clock import run
+    from storage.schema import ensure_schema
 
-    run(build_services(Settings.from_env()))
+    services = build_services(Settings.from_env())
+    ensure_schema(services.engine)
+    run(services)
     return 0
 
 
@@ -87,6 +114,26 @@ def _migrate(args: argparse.Namespace) -> int:
     upgrade(engine)
     print(f"database {_safe_url(settings.database_url)} is at revision {current_revision(engine)}")
     engine.dispose()
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from plans.errors import ConfigError
+    from storage import retention
+    from storage.db import make_engine, make_session_factory
+
+    settings = Settings.from_env(demo=True)  # needs only DATABASE_URL
+    days = settings.retention_days if args.days is None else args.days
+    if days < retention.MIN_DAYS:
+        raise ConfigError("--days", f"must be at least {retention.MIN_DAYS} (this month's pushes count for the quota)")
+    engine = make_engine(settings.database_url)
+    try:
+        result = retention.purge(make_session_factory(engine), days=days, dry_run=args.dry_run)
+    finally:
+        engine.dispose()
+    verb = "would delete" if result.dry_run else "deleted"
+    print(f"{verb} {result.inbox} inbox event(s) and {result.outbox} outbox row(s) in a final state "
+          f"received before {result.cutoff:%Y-%m-%d %H:%M} UTC ({days} days)")  # fmt: skip
     return 0
 
 

@@ -18,7 +18,8 @@ from tests.conftest import RunningBot
 def test_the_clock_schedules_its_jobs_in_the_bot_time_zone(bot: RunningBot) -> None:
     scheduler = build_scheduler(bot.services, BackgroundScheduler(timezone=bot.services.settings.tz))
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs_by_id) == {"retry_due_messages", "purge_expired_state", "report_inbox", "send_due_messages"}
+    assert set(jobs_by_id) == {"retry_due_messages", "purge_expired_state", "purge_old_rows", "report_inbox",
+                               "send_due_messages"}  # fmt: skip
     assert all(job.coalesce and job.max_instances == 1 for job in jobs_by_id.values())
     assert str(scheduler.timezone) == "Asia/Bangkok"
 

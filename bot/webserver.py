@@ -1,0 +1,181 @@
+"""The web process's HTTP server: gunicorn's processes, waitress's buffering in each.
+
+gunicorn's own threaded worker hands a connection to a thread as soon as it is
+accepted, and the thread then reads the body with no time limit: 16 clients that send
+``Content-Length: 100000`` and a byte now and then hold all 16 threads and every real
+webhook waits. Here each gunicorn worker process runs waitress instead, whose event
+loop reads every request whole (headers and body, chunked or not, up to the body
+limit) before a thread sees it, so a slow client costs a socket and a buffer, never a
+thread. On top of waitress's own limits this adds the two the issue asks for:
+
+- a request must arrive whole within ``KAONA_REQUEST_TIMEOUT`` seconds (default 10;
+  LINE sends its webhooks in one go and gives up after 2 s) of the connection opening
+  or the request's first byte, else the connection is closed;
+- one client address holds at most ``KAONA_CONNECTIONS_PER_CLIENT`` connections (per
+  worker process; default 32): past that its connections that are still sending a
+  request, oldest first, are closed. Nothing that is complete is ever closed, so a
+  real webhook that arrives through the same address (a platform's router) is served.
+
+The Procfile's ``web:`` line: ``gunicorn --worker-class bot.webserver.BufferedWorker
+--workers 2 --threads 8 ... bot.wsgi:app`` (``--threads`` is waitress's thread count).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from gunicorn.workers.base import Worker
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+
+log = logging.getLogger(__name__)
+
+
+class _Channel(HTTPChannel):
+    """A connection; ``receiving_since`` is when the request it is still reading began
+    (the connection's opening for its first), None while it has none in progress."""
+
+    def __init__(self, server: _Server, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
+        self.receiving_since: float | None = time.monotonic()
+        super().__init__(server, sock, addr, adj, map)
+        server.admit(self)
+
+    def received(self, data: bytes) -> bool:
+        idle = self.request is None and self.receiving_since is None
+        result = bool(super().received(data))
+        if self.request is None:
+            self.receiving_since = None  # nothing partial left (the request went to a thread)
+        elif idle:
+            self.receiving_since = time.monotonic()
+        return result
+
+    def del_channel(self, map: Any = None) -> None:
+        self.server.release(self)
+        super().del_channel(map)
+
+
+class _Server(TcpWSGIServer):
+    channel_class = _Channel
+    request_timeout: float = 10.0
+    per_client: int = 32
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._by_client: dict[str, set[_Channel]] = defaultdict(set)
+        super().__init__(*args, **kwargs)
+
+    def admit(self, channel: _Channel) -> None:
+        peers = self._by_client[_client(channel)]
+        peers.add(channel)
+        if len(peers) <= self.per_client:
+            return
+        # Only connections still sending a request may go; the newest is the one just accepted.
+        sending = sorted((c for c in peers if c is not channel and c.receiving_since is not None
+                          and not c.requests and not c.will_close), key=lambda c: c.receiving_since or 0.0)  # fmt: skip
+        for victim in sending[: len(peers) - self.per_client]:
+            victim.will_close = True
+        if sending:
+            log.warning("client %s holds %d connections (limit %d): closed %d still sending a request",
+                        _client(channel), len(peers), self.per_client, min(len(sending), len(peers) - self.per_client))  # fmt: skip
+
+    def release(self, channel: _Channel) -> None:
+        client = _client(channel)
+        peers = self._by_client.get(client)
+        if peers is not None:
+            peers.discard(channel)
+            if not peers:
+                del self._by_client[client]
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)  # idle keep-alive connections past channel_timeout
+        cutoff = time.monotonic() - self.request_timeout
+        late = [c for c in self.active_channels.values()
+                if c.receiving_since is not None and c.receiving_since < cutoff and not c.requests and not c.will_close]  # fmt: skip
+        for channel in late:
+            channel.will_close = True
+        if late:
+            log.info("closed %d connection(s) that took over %g s to send a request", len(late), self.request_timeout)
+
+
+def _client(channel: _Channel) -> str:
+    addr = channel.addr
+    return str(addr[0]) if isinstance(addr, tuple) and addr else str(addr)
+
+
+def build_server(app: Any, sockets: list[Any], *, threads: int, settings: Settings) -> _Server:
+    """A waitress server on already-bound listening sockets, with Kaona's limits."""
+    # What waitress's create_server does for pre-bound sockets, with our server class.
+    from waitress.adjustments import Adjustments
+    from waitress.task import ThreadedTaskDispatcher
+
+    adj = Adjustments(
+        sockets=sockets,
+        threads=threads,
+        connection_limit=settings.web_connection_limit,
+        # Whole bodies over the limit are refused by waitress itself (413), chunked or not.
+        max_request_body_size=settings.max_body_bytes,
+        max_request_header_size=64 * 1024,
+        channel_timeout=max(30, int(settings.request_timeout_seconds)),  # idle keep-alive
+        cleanup_interval=1,  # how often request timeouts are checked
+        ident="kaona",
+        expose_tracebacks=False,
+    )
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(threads)
+    servers = []
+    socket_map: dict[int, Any] = {}
+    for sock in adj.sockets:
+        server = _Server(app, socket_map, True, sock, dispatcher=dispatcher, adj=adj, bind_socket=False,
+                         sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))  # fmt: skip
+        server.request_timeout = settings.request_timeout_seconds
+        server.per_client = settings.connections_per_client
+        servers.append(server)
+    return servers[-1]
+
+
+class BufferedWorker(Worker):
+    """A gunicorn worker process that serves with waitress (see the module's docstring)."""
+
+    def run(self) -> None:
+        from bot.settings import Settings
+
+        settings = Settings.from_env()
+        sockets = [listener.sock for listener in self.sockets]
+        server = build_server(self.wsgi, sockets, threads=max(1, int(self.cfg.threads)), settings=settings)
+        socket_map = server._map
+        heartbeat = max(0.5, min(1.0, self.timeout / 4))
+        beat = 0.0
+        try:
+            while self.alive:
+                now = time.monotonic()
+                if now - beat >= heartbeat:  # tell the arbiter we are alive, about once a second
+                    beat = now
+                    self.notify()
+                    if self.ppid != os.getppid():
+                        self.log.info("Parent changed, shutting down: %s", self)
+                        break
+                wasyncore.loop(timeout=heartbeat, map=socket_map, use_poll=True, count=1)
+        finally:
+            server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+            _close_app(self.wsgi)
+
+
+def _close_app(app: Any) -> None:
+    """Stop the in-process worker and the connections (a graceful exit of the process)."""
+    from flask import Flask
+
+    from bot.app import shutdown
+
+    if isinstance(app, Flask) and "kaona" in app.extensions:
+        try:
+            shutdown(app)
+        except Exception:  # noqa: BLE001 - leaving anyway
+            log.exception("shutting the app down")
