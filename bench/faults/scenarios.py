@@ -1,0 +1,173 @@
+"""The five fault runs. Each returns a ``Report``: counts, PASS/FAIL, what the chaos did."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bench.faults.audit import Audit
+from bench.faults.harness import SMOKE, Run, Size
+
+
+@dataclass
+class Report:
+    name: str
+    audit: Audit
+    seconds: float
+    chaos: list[str] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.audit.ok
+
+    def text(self) -> str:
+        head = f"{self.name}: {'PASS' if self.ok else 'FAIL'} (load {self.seconds:.1f} s)"
+        lines = [head, *self.audit.lines()]
+        lines += [f"  {k}: {v}" for k, v in self.extra.items()]
+        lines += [f"  chaos {e}" for e in self.chaos]
+        return "\n".join(lines)
+
+
+def _size(smoke: bool) -> Size:
+    return SMOKE if smoke else Size()
+
+
+def _finish(run: Run, name: str, seconds: float, *, restarts_allowed: bool, settle: float = 120.0) -> Report:
+    settled = run.settle(settle)
+    audit = run.audit(restarts_allowed=restarts_allowed)
+    audit.expect("settled (nothing left in flight)", int(settled), 1)
+    return Report(name, audit, seconds, run.events)
+
+
+def _wait_for(predicate: Callable[[], bool], done: threading.Event, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not done.is_set():
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# -- 1. kill -9 ----------------------------------------------------------------------
+def kill9(smoke: bool = False, seed: int = 1) -> Report:
+    """kill -9 of the web, a gunicorn worker, the worker and the clock at random moments
+    during the conversations and the reminder run; each killed process is started again
+    (as the platform does), nothing else is touched."""
+    rng = random.Random(seed)
+    victims = ["clock", "web", "web"] if smoke else ["clock", "web-worker", "worker", "web", "clock", "worker", "web-worker"]
+
+    def chaos(run: Run, done: threading.Event) -> None:
+        world = run.line.world
+        # The clock first: killed while its reminder run is half way through.
+        _wait_for(lambda: sum(1 for d in world.deliveries("push") if d.to.startswith("Cremind")) >= 2, done, 60)
+        for victim in victims:
+            if done.is_set():
+                return
+            if victim == "web-worker":
+                web = run.of("web")[0]
+                children = web.children()
+                if children:
+                    os.kill(rng.choice(children), signal.SIGKILL)  # gunicorn's master starts another
+                    run.note(f"kill -9 one gunicorn worker of {web.name}")
+            else:
+                proc = rng.choice(run.of(victim))
+                proc.kill9()
+                run.note(f"kill -9 {proc.name} (the whole process group)")
+                time.sleep(rng.uniform(0.2, 1.5))
+                proc.start()
+                proc.restarts += 1
+                run.note(f"{proc.name} started again")
+            time.sleep(rng.uniform(1.0, 4.0) if not smoke else rng.uniform(0.5, 1.5))
+
+    with Run("kill9", _size(smoke), web_worker="external" if smoke else "thread") as run:
+        # LINE a little slow for pushes, so the clock's run lasts long enough to be cut.
+        run.line.world.inject_fault("/v2/bot/message/push", latency=0.15, times=-1)
+        seconds = run.load(chaos)
+        # A worker killed mid-event leaves its claim until the lease (60 s) runs out.
+        report = _finish(run, "kill9", seconds, restarts_allowed=True, settle=30 if smoke else 150)
+    return report
+
+
+# -- 2. PostgreSQL restarted -----------------------------------------------------------
+def pg_restart(smoke: bool = False, seed: int = 2) -> Report:
+    down_for = 4.0 if smoke else 12.0
+
+    def chaos(run: Run, done: threading.Event) -> None:
+        _wait_for(lambda: len(run.sender.sent) >= (15 if smoke else 80), done, 60)
+        run.pg.stop("fast")
+        run.note(f"PostgreSQL stopped (fast: connections cut) for {down_for:.0f} s")
+        time.sleep(down_for)
+        run.pg.start()
+        run.note("PostgreSQL started again")
+
+    with Run("pg-restart", _size(smoke)) as run:
+        seconds = run.load(chaos)
+        report = _finish(run, "pg-restart", seconds, restarts_allowed=False)
+    return report
+
+
+# -- 3. Redis stopped and started ------------------------------------------------------
+def redis_restart(smoke: bool = False, seed: int = 3) -> Report:
+    down_for = 5.0 if smoke else 15.0
+
+    def chaos(run: Run, done: threading.Event) -> None:
+        _wait_for(lambda: len(run.sender.sent) >= (15 if smoke else 80), done, 60)
+        run.redis.stop()
+        run.note(f"Redis stopped for {down_for:.0f} s (started again empty: --save '')")
+        time.sleep(down_for)
+        run.redis.start()
+        run.note("Redis started again")
+
+    with Run("redis-restart", _size(smoke)) as run:
+        seconds = run.load(chaos)
+        report = _finish(run, "redis-restart", seconds, restarts_allowed=False)
+    return report
+
+
+# -- 4. LINE failing and slow ----------------------------------------------------------
+def line_faults(smoke: bool = False, seed: int = 4) -> list[Report]:
+    """20% of LINE's answers to replies and pushes are 500, 429 or a timeout (the call
+    reaches LINE, the answer comes after the bot's 3 s read timeout); then, in a second
+    run, every call to LINE takes 2 s."""
+    reports = []
+    with Run("line-faults-20%", _size(smoke)) as run:
+        run.line.world.inject_random_faults("/v2/bot/message/", rate=0.2, outcomes=(500, 429, "timeout"),
+                                            latency=4.0, seed=seed)  # fmt: skip
+        seconds = run.load()
+        reports.append(_finish(run, "line-faults-20%", seconds, restarts_allowed=False))
+    if smoke:
+        return reports
+    with Run("line-slow-2s", _size(smoke)) as run:
+        run.line.world.inject_fault("/v2/bot/", latency=2.0, times=-1)
+        seconds = run.load()
+        reports.append(_finish(run, "line-slow-2s", seconds, restarts_allowed=False))
+    return reports
+
+
+# -- 5. scale-out ----------------------------------------------------------------------
+def scale_out(smoke: bool = False, seed: int = 5) -> Report:
+    """Two web processes behind one local port, two workers, and two clocks by mistake."""
+    size = _size(smoke)
+    size = Size(people=size.people, bursts=size.bursts * 2, reminder_groups=size.reminder_groups,
+                answer_timeout=size.answer_timeout, think=size.think)  # fmt: skip
+    with Run("scale-out", size, webs=2, workers=2, clocks=2) as run:
+        seconds = run.load()
+        report = _finish(run, "scale-out", seconds, restarts_allowed=False)
+        assert run.balancer is not None
+        report.extra["connections per web"] = str(run.balancer.connections)
+    return report
+
+
+SCENARIOS: dict[str, Callable[..., Report | list[Report]]] = {
+    "kill9": kill9,
+    "pg-restart": pg_restart,
+    "redis-restart": redis_restart,
+    "line-faults": line_faults,
+    "scale-out": scale_out,
+}
