@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import random
+import shutil
 import tempfile
 import threading
 import time
@@ -23,6 +24,7 @@ from sqlalchemy import text
 from bench.faults import load
 from bench.faults.audit import Audit, audit
 from bench.faults.stack import (
+    ROOT,
     Balancer,
     PrivatePostgres,
     PrivateRedis,
@@ -83,11 +85,10 @@ class Run:
     web_worker: str = "external"  # KAONA_WORKER of the web process
     env_extra: dict[str, str] = field(default_factory=dict)
     reminders: bool = True
-    keep: bool = False  # keep the folder (logs) afterwards
+    keep: bool = field(default_factory=lambda: bool(os.environ.get("KAONA_FAULTS_KEEP")))  # keep the logs
 
     def __post_init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"kaona-{self.name}-")
-        self.folder = Path(self._tmp.name)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"kaona-{self.name}-"))
         self.folder.chmod(0o755)  # PostgreSQL runs as its own user, inside this folder
         self.pg = PrivatePostgres(self.folder / "pg")
         self.redis = PrivateRedis(self.folder / "redis")
@@ -131,7 +132,7 @@ class Run:
             "DATABASE_URL": self.pg.url(), "REDIS_URL": self.redis.url(), "LINE_API_BASE_URL": self.line.url,
             "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LOG_LEVEL": "INFO",
             "KAONA_OUTBOX_STALE_SECONDS": "5", "KAONA_LINE_READ_TIMEOUT": "3", "KAONA_PUSH_RETRIES": "8",
-            "KAONA_FILES_DIR": str(self.folder / "files"), "PYTHONUNBUFFERED": "1",
+            "KAONA_FILES_DIR": str(self.folder / "files"), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT),
             **(schedule or {}), **self.env_extra,
         }  # fmt: skip
         migrate(self.env, self.folder / "release.log")
@@ -239,7 +240,7 @@ class Run:
         if self.keep:
             print(f"  [{self.name}] logs kept in {self.folder}")
         else:
-            self._tmp.cleanup()
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def random_moments(rng: random.Random, count: int, within: float) -> list[float]:

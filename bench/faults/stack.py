@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 
 class StackError(RuntimeError):
@@ -171,13 +170,18 @@ def procfile() -> dict[str, str]:
     return out
 
 
+# The Procfile's programs, run by this interpreter as modules: a copied virtualenv's
+# console scripts may carry another checkout's interpreter in their #! line.
+MODULES = {"gunicorn": "gunicorn", "kaona": "bot.cli"}
+
+
 def command_of(kind: str, env: Mapping[str, str]) -> list[str]:
-    """The Procfile's command for ``kind``, with ``${PORT:-8000}`` filled in and the
-    programs taken from this virtualenv."""
+    """The Procfile's command for ``kind``, with ``${PORT:-8000}`` filled in."""
     line = procfile()[kind].replace("${PORT:-8000}", env.get("PORT", "8000"))
     argv = shlex.split(line)
-    local = BIN / argv[0]
-    return [str(local) if local.exists() else argv[0], *argv[1:]]
+    if argv[0] in MODULES:
+        return [sys.executable, "-m", MODULES[argv[0]], *argv[1:]]
+    return argv
 
 
 @dataclass
