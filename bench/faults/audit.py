@@ -17,7 +17,7 @@ from bot.localline import World
 
 @dataclass
 class Audit:
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int | float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -67,6 +67,10 @@ def audit(engine: Engine, world: World, sent: list[Sent], conversations: list[Co
     result.counts["events sent by LINE"] = len(sent)
     result.counts["deliveries incl. redeliveries"] = sum(s.posts for s in sent)
     result.counts["answered non-2xx (redelivered)"] = sum(1 for s in sent for st in s.statuses if not 200 <= st < 300)
+    waits = sorted(s.answered_after for s in sent if s.answered_after is not None)
+    if waits:
+        result.counts["answer seen at LINE p50 (s)"] = round(waits[len(waits) // 2], 2)
+        result.counts["answer seen at LINE max (s)"] = round(waits[-1], 2)
     result.expect("never taken (LINE gave up)", len(sent) - len(accepted))
     result.expect("acknowledged but not stored", sum(1 for s in accepted if s.event_id not in stored))
     answers: Counter[str] = Counter()

@@ -50,11 +50,11 @@ class Size:
     people: int = 40  # report conversations, each in a group of its own
     bursts: int = 10  # people typing five commands in a row
     reminder_groups: int = 60
-    answer_timeout: float = 30.0
+    answer_timeout: float = 90.0  # a person waits this long for an answer, then gives up
     think: float = 0.3
 
 
-SMOKE = Size(people=6, bursts=3, reminder_groups=8, answer_timeout=20.0, think=0.1)
+SMOKE = Size(people=6, bursts=3, reminder_groups=8, think=0.1)
 
 
 def reminder_env(now: datetime) -> dict[str, str] | None:
@@ -136,6 +136,12 @@ class Run:
             **(schedule or {}), **self.env_extra,
         }  # fmt: skip
         migrate(self.env, self.folder / "release.log")
+        # The processes boot while the office is set up (they need only the schema).
+        web_ports = [free_port() for _ in range(self.webs)]
+        for n, port in enumerate(web_ports):
+            self.procs.append(self._proc("web", n, {"PORT": str(port), "KAONA_WORKER": self.web_worker}))
+        for n in range(self.workers):
+            self.procs.append(self._proc("worker", n, {"KAONA_WORKER": "external"}))
         self.settings = Settings.from_env(self.env)
         self.services: Services = build_services(self.settings)
         world = self.line.world
@@ -147,11 +153,6 @@ class Run:
             # arriving in one mid-conversation would read as the answer to a turn.
             runs.run(self.services, self.services.clock(), kinds=("remind",))
             self.reminder_chats = load.set_up_reminder_groups(self.services, world, self.size.reminder_groups)
-        web_ports = [free_port() for _ in range(self.webs)]
-        for n, port in enumerate(web_ports):
-            self.procs.append(self._proc("web", n, {"PORT": str(port), "KAONA_WORKER": self.web_worker}))
-        for n in range(self.workers):
-            self.procs.append(self._proc("worker", n, {"KAONA_WORKER": "external"}))
         for port in web_ports:
             wait_healthy(f"http://127.0.0.1:{port}")
         if self.webs > 1:

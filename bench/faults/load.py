@@ -49,7 +49,8 @@ class Sent:
     posts: int = 0  # deliveries of it (1 + redeliveries)
     statuses: list[int] = field(default_factory=list)  # the bot's answers (0: no answer)
     accepted: bool = False
-    answered: bool = False
+    answered_after: float | None = None  # seconds from the first delivery to the answer at LINE
+    started: float = field(default_factory=time.monotonic)
 
 
 class LineSender:
@@ -116,7 +117,7 @@ def answer_to(world: World, sent: Sent, after: int, timeout: float) -> str | Non
     while time.monotonic() < deadline:
         for delivery in world.deliveries(to=sent.chat, after=after):
             if delivery.reply_token == sent.token or delivery.kind == "push":
-                sent.answered = True
+                sent.answered_after = time.monotonic() - sent.started
                 return " ".join(str(m.get("text") or m.get("altText") or "") for m in delivery.messages)
         time.sleep(0.05)
     return None
