@@ -83,7 +83,10 @@ def audit(engine: Engine, world: World, sent: list[Sent], conversations: list[Co
     result.counts["answers as fallback pushes"] = sum(
         1 for s in accepted if answers[s.event_id] and not replies[s.token])
     result.expect("reply calls on a token LINE took", blind)
-    result.expect("pushes delivered twice (same key)", sum(1 for n in pushes.values() if n > 1))
+    received = world.received()
+    result.counts["push calls (incl. retries)"] = sum(v["calls"] for v in received["retry_keys"].values())
+    result.expect("pushes delivered twice (same key)",
+                  sum(1 for v in received["retry_keys"].values() if v["delivered"] > 1))  # fmt: skip
     result.expect("pushes without a retry key", pushes[None])
 
     for status in ("pending", "processing", "parked"):
