@@ -20,6 +20,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.events import IncomingEvent, from_payload
+from bot.outage import is_outage
 from bot.services import Services
 from handlers.deps import Deps, Handler, Message
 from handlers.membership import observe
@@ -43,7 +44,7 @@ class Outgoing:
 class Result:
     """What processing one event left to do after its commit."""
 
-    status: str  # done | retry | parked | lost
+    status: str  # done | retry | deferred | parked | lost
     outgoing: list[Outgoing] = field(default_factory=list)
     # An event whose person's display name is due for a look-up at LINE (off the hot path).
     refresh_name: IncomingEvent | None = None
@@ -88,9 +89,16 @@ class UnitOfWork:
 
 
 def process(services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Result:
-    """Run one claimed event's use case in its unit of work."""
-    event = from_payload(claimed.id, claimed.payload)
+    """Run one claimed event's use case in its unit of work. Whatever goes wrong goes
+    through one path: a dependency outage puts the event back uncounted; anything else
+    (a bad payload included) is retried with backoff, then parked."""
+    max_attempts = services.settings.max_attempts
+    if claimed.attempts > max_attempts:  # claimed again and again by workers that died on it
+        return _park(services, claimed, f"claimed {claimed.attempts} times without finishing")
+    kind = "?"
     try:
+        event = from_payload(claimed.id, claimed.payload)
+        kind = event.type
         with UnitOfWork(services) as uow:
             observe(event, uow.deps)
             refresh = event if _name_due(event, uow.deps) else None
@@ -101,16 +109,40 @@ def process(services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Re
     except LostLease:
         log.warning("event %s was re-claimed by another worker; its work is theirs", claimed.id)
         return Result("lost")
-    except Exception as exc:  # noqa: BLE001 - any crash in a use case: retry, then park
-        log.exception("processing event %s (%s) failed", claimed.id, event.type)
+    except Exception as exc:  # noqa: BLE001 - any failure: defer (outage), else retry, then park
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        with services.sessions() as session, session.begin():
-            status = inbox.mark_failed(session, claimed.id, error, max_attempts=services.settings.max_attempts)
-        if status == "parked":
-            log.error("event %s parked after %d attempts: %s", claimed.id, claimed.attempts, error)
-            return Result("parked")
-        return Result("retry")
+        if is_outage(exc):
+            return _defer(services, claimed, error)
+        log.exception("processing event %s (%s) failed", claimed.id, kind)
+        return _failed(services, claimed, error)
+    services.outage.recovered()
     return Result("done", outgoing, refresh)
+
+
+def _defer(services: Services, claimed: inbox.Claimed, error: str) -> Result:
+    delay = services.outage.deferred(error)
+    try:
+        with services.sessions() as session, session.begin():
+            inbox.defer(session, claimed.id, error, delay=delay)
+    except Exception:  # noqa: BLE001 - the database itself is down: the lease runs out, the event comes back
+        log.debug("event %s: could not defer; its lease will run out", claimed.id, exc_info=True)
+    return Result("deferred")
+
+
+def _failed(services: Services, claimed: inbox.Claimed, error: str) -> Result:
+    with services.sessions() as session, session.begin():
+        status = inbox.mark_failed(session, claimed.id, error, max_attempts=services.settings.max_attempts)
+    if status == "parked":
+        log.error("event %s parked after %d attempts: %s", claimed.id, claimed.attempts, error)
+        return Result("parked")
+    return Result("retry")
+
+
+def _park(services: Services, claimed: inbox.Claimed, error: str) -> Result:
+    with services.sessions() as session, session.begin():
+        inbox.park(session, claimed.id, error)
+    log.error("event %s parked: %s", claimed.id, error)
+    return Result("parked")
 
 
 def _content(services: Services, message_id: str) -> tuple[bytes, str]:
