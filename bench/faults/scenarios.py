@@ -45,6 +45,12 @@ def _finish(run: Run, name: str, seconds: float, *, restarts_allowed: bool, sett
     return Report(name, audit, seconds, run.events)
 
 
+def _mid_conversation(run: Run) -> bool:
+    """Whether the people reporting are three turns in, on average (drafts exist)."""
+    turns = sum(1 for s in run.sender.sent if s.user.startswith("Ufault"))
+    return turns >= 3 * len(run.talkers)
+
+
 def _wait_for(predicate: Callable[[], bool], done: threading.Event, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not done.is_set():
@@ -115,7 +121,7 @@ def pg_restart(smoke: bool = False, seed: int = 2) -> Report:
     down_for = 4.0 if smoke else 12.0
 
     def chaos(run: Run, done: threading.Event) -> None:
-        _wait_for(lambda: len(run.sender.sent) >= (15 if smoke else 80), done, 60)
+        _wait_for(lambda: _mid_conversation(run), done, 60)
         run.pg.stop("fast")
         run.note(f"PostgreSQL stopped (fast: connections cut) for {down_for:.0f} s")
         time.sleep(down_for)
@@ -133,7 +139,7 @@ def redis_restart(smoke: bool = False, seed: int = 3) -> Report:
     down_for = 5.0 if smoke else 15.0
 
     def chaos(run: Run, done: threading.Event) -> None:
-        _wait_for(lambda: len(run.sender.sent) >= (15 if smoke else 80), done, 60)
+        _wait_for(lambda: _mid_conversation(run), done, 60)
         run.redis.stop()
         run.note(f"Redis stopped for {down_for:.0f} s (started again empty: --save '')")
         time.sleep(down_for)
@@ -149,7 +155,7 @@ def redis_restart(smoke: bool = False, seed: int = 3) -> Report:
 def outages(smoke: bool = True, seed: int = 6) -> Report:
     """The CI smoke of 2 and 3 in one stack: PostgreSQL restarted, then Redis."""
     def chaos(run: Run, done: threading.Event) -> None:
-        _wait_for(lambda: len(run.sender.sent) >= 15, done, 60)
+        _wait_for(lambda: _mid_conversation(run), done, 60)
         run.pg.stop("fast")
         run.note("PostgreSQL stopped (fast) for 4 s")
         time.sleep(4)
