@@ -54,7 +54,7 @@ class Size:
     think: float = 0.3
 
 
-SMOKE = Size(people=6, bursts=3, reminder_groups=8, think=0.1)
+SMOKE = Size(people=6, bursts=3, reminder_groups=8, answer_timeout=75.0, think=0.1)
 
 
 def reminder_env(now: datetime) -> dict[str, str] | None:

@@ -106,7 +106,7 @@ def kill9(smoke: bool = False, seed: int = 1) -> Report:
             kill(run, victim)
         clock.join(90)
 
-    size = Size(people=6, bursts=3, reminder_groups=16, think=0.5) if smoke else Size()
+    size = Size(people=6, bursts=3, reminder_groups=16, answer_timeout=75.0, think=0.5) if smoke else Size()
     with Run("kill9", size, web_worker="external" if smoke else "thread") as run:
         # LINE slow for pushes, so that the clock's run lasts long enough to be cut.
         run.line.world.inject_fault("/v2/bot/message/push", latency=0.5, times=-1)
@@ -168,7 +168,7 @@ def outages(smoke: bool = True, seed: int = 6) -> Report:
         run.redis.start()
         run.note("Redis started again (empty)")
 
-    with Run("outages", Size(people=6, bursts=3, reminder_groups=8, think=0.6)) as run:
+    with Run("outages", Size(people=6, bursts=3, reminder_groups=8, answer_timeout=75.0, think=0.6)) as run:
         seconds = run.load(chaos)
         report = _finish(run, "outages", seconds, restarts_allowed=False)
     return report
