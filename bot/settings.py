@@ -157,6 +157,7 @@ class Settings:
             health_max_pending_seconds=_int(env, "KAONA_HEALTH_MAX_PENDING_SECONDS", 300, low=5, high=7 * 86400),
             conversation_ttl_seconds=_int(env, "KAONA_CONVERSATION_TTL", 1800, low=10, high=86400),
             outbox_stale_seconds=_int(env, "KAONA_OUTBOX_STALE_SECONDS", 120, low=1, high=86400),
+            line_read_timeout=float(_int(env, "KAONA_LINE_READ_TIMEOUT", 10, low=1, high=120)),
             plan_tolerance=_tolerance(env),
             files_dir=env.get("KAONA_FILES_DIR", "").strip() or None,
             s3_bucket=env.get("KAONA_S3_BUCKET", "").strip() or None,

@@ -261,6 +261,21 @@ def _control(world: World) -> Blueprint:
                            times=int(body.get("times", 1)), body=body.get("body"))
         return _json({})
 
+    @local.post("/random-faults")
+    def add_random_faults() -> Response:
+        """A share of the calls under ``path`` fail: {"path": "/v2/bot/message/", "rate": 0.2,
+        "outcomes": [500, 429, "timeout"], "latency": 4.0, "seed": 1}; a slow LINE is a
+        ``/_local/faults`` entry with a latency and ``"times": -1``."""
+        body = _body()
+        world.inject_random_faults(str(body["path"]), rate=float(body["rate"]),
+                                   outcomes=tuple(body.get("outcomes", (500, 429, "timeout"))),
+                                   latency=float(body.get("latency", 1.0)), seed=int(body.get("seed", 0)))  # fmt: skip
+        return _json({})
+
+    @local.get("/received")
+    def received() -> Response:
+        return _json(world.received())
+
     @local.delete("/faults")
     def clear_faults() -> Response:
         world.clear_faults()

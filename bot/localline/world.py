@@ -370,6 +370,25 @@ class World:
                     out.append(message["altText"])
         return out
 
+    def received(self) -> dict[str, dict[str, dict[str, int]]]:
+        """What reached this server, per reply token and per retry key: how many calls
+        (``calls``, whatever they were answered) and how many deliveries (``delivered``).
+        A token with two calls was retried; a key delivered twice was sent twice."""
+        with self._lock:
+            out: dict[str, dict[str, dict[str, int]]] = {"reply_tokens": {}, "retry_keys": {}}
+            for r in self._requests:
+                if r.path == "/v2/bot/message/reply":
+                    key = str((r.body or {}).get("replyToken"))
+                    out["reply_tokens"].setdefault(key, {"calls": 0, "delivered": 0})["calls"] += 1
+                elif r.path in ("/v2/bot/message/push", "/v2/bot/message/multicast"):
+                    out["retry_keys"].setdefault(str(r.retry_key), {"calls": 0, "delivered": 0})["calls"] += 1
+            for d in self._deliveries:
+                if d.kind == "reply":
+                    out["reply_tokens"].setdefault(str(d.reply_token), {"calls": 0, "delivered": 0})["delivered"] += 1
+                else:
+                    out["retry_keys"].setdefault(str(d.retry_key), {"calls": 0, "delivered": 0})["delivered"] += 1
+            return out
+
     def log_request(self, entry: RequestLog) -> None:
         with self._lock:
             self._requests.append(entry)
@@ -388,6 +407,7 @@ class World:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._random_faults.clear()
 
     def faults(self) -> list[Fault]:
         """Faults not used up yet: one gone means a request reached the server."""

@@ -35,6 +35,7 @@ def test_everything_can_be_set() -> None:
             "KAONA_PLAN_TOLERANCE": "2.5",
             "PUBLIC_BASE_URL": "https://kaona.example.go.th/",
             "KAONA_EXPORT_LINK_TTL": "3600",
+            "KAONA_LINE_READ_TIMEOUT": "3",
         }
     )
     assert settings.database_url == "postgresql+psycopg://u:p@db:5432/kaona"
@@ -44,6 +45,7 @@ def test_everything_can_be_set() -> None:
     assert settings.expired_reply_policy == "drop" and settings.worker_mode == "external"
     assert str(settings.plan_tolerance) == "2.5"
     assert (settings.public_base_url, settings.export_link_ttl_seconds) == ("https://kaona.example.go.th", 3600)
+    assert settings.line_read_timeout == 3.0
 
 
 @pytest.mark.parametrize(
@@ -63,6 +65,7 @@ def test_everything_can_be_set() -> None:
         ({**BASE, "KAONA_PLAN_TOLERANCE": "-1"}, "KAONA_PLAN_TOLERANCE"),
         ({**BASE, "PUBLIC_BASE_URL": "kaona.example.go.th"}, "PUBLIC_BASE_URL"),
         ({**BASE, "KAONA_EXPORT_LINK_TTL": "forever"}, "KAONA_EXPORT_LINK_TTL"),
+        ({**BASE, "KAONA_LINE_READ_TIMEOUT": "0"}, "KAONA_LINE_READ_TIMEOUT"),
     ],
 )
 def test_a_bad_setting_is_named(env: dict[str, str], variable: str) -> None:

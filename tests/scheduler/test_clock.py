@@ -59,3 +59,33 @@ def test_the_clock_sends_what_is_due_once_however_often_it_looks(bot_factory) ->
     assert [p.send.target for p in first.kept] == ["Cclock"]
     jobs.send_due_messages(bot.services)
     assert len(bot.world.deliveries("push", to="Cclock")) == 1
+
+
+def test_a_due_messages_run_that_fails_is_tried_again_soon_not_in_five_minutes(bot_factory) -> None:
+    """Found by the PostgreSQL-restart fault script: a clock whose first run met the
+    database down sent nothing until the next interval, five minutes later."""
+    from datetime import datetime
+
+    from sqlalchemy import create_engine
+
+    from scheduler import clock
+    from tests.handlers.helpers import bind_group, load_plans
+
+    bot: RunningBot = bot_factory(worker_mode="external")
+    sample, _ = load_plans(bot)
+    bind_group(bot, "Cclock", [p.id for p in sample], ["U1", "U2"])
+    scheduler = BackgroundScheduler(timezone=bot.services.settings.tz)
+    working = bot.services.engine
+    bot.services.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # the database is down
+    bot.services.sessions.configure(bind=bot.services.engine)
+    try:
+        clock.send_due_messages(bot.services, scheduler)
+    finally:
+        bot.services.engine = working
+        bot.services.sessions.configure(bind=working)
+    retry = scheduler.get_job("send_due_messages_retry")
+    assert retry is not None, "a retry is scheduled"
+    seconds = (retry.trigger.run_date - datetime.now(bot.services.settings.tz)).total_seconds()
+    assert 0 < seconds <= clock.RETRY_SECONDS
+    retry.func(*retry.args)  # the database is back when it runs
+    assert len(bot.world.deliveries("push", to="Cclock")) == 1

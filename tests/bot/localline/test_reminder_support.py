@@ -88,3 +88,27 @@ def test_random_faults_fail_about_the_share_asked(srv: LocalLineServer, api: Mes
             failed += 1
     assert 10 <= failed <= 30
     assert len(srv.world.deliveries("push")) == 100 - failed
+
+
+def _control(srv: LocalLineServer, method: str, path: str, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{srv.url}/_local{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=10) as answer:
+        return json.loads(answer.read() or b"{}")
+
+
+def test_random_faults_set_over_http_and_what_was_received_per_key(srv: LocalLineServer, api: MessagingApi) -> None:
+    """The fault scripts' needs: random faults for a process that is not this one, and
+    the calls and deliveries per retry key (a key delivered twice = a push sent twice)."""
+    srv.world.rate_limit = None
+    _control(srv, "POST", "/random-faults", {"path": "/v2/bot/message/push", "rate": 1.0, "outcomes": [500], "seed": 1})
+    key = str(uuid4())
+    request = PushMessageRequest.from_dict({"to": "C1", "messages": [{"type": "text", "text": "x"}]})
+    with pytest.raises(ApiException):
+        api.push_message(request, x_line_retry_key=key)
+    _control(srv, "DELETE", "/faults")
+    api.push_message(request, x_line_retry_key=key)
+    with pytest.raises(ApiException):  # 409: LINE took this key already
+        api.push_message(request, x_line_retry_key=key)
+    assert _control(srv, "GET", "/received")["retry_keys"] == {key: {"calls": 3, "delivered": 1}}
