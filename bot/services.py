@@ -19,7 +19,7 @@ from bot.outage import OutageAlarm
 from bot.settings import DEFAULT_DATA_DIR, Settings
 from storage.db import make_engine, make_session_factory, read_only_sessions, utcnow
 from storage.files import FileStore, LocalFileStore, S3FileStore
-from storage.state import RedisStateStore, SqlStateStore, StateStore
+from storage.state import DurableStateStore, RedisStateStore, SqlStateStore, StateStore
 
 if TYPE_CHECKING:
     import redis
@@ -98,7 +98,7 @@ def build_services(
         client = redis_lib.Redis.from_url(
             settings.redis_url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30
         )
-        state = RedisStateStore(client)
+        state = DurableStateStore(SqlStateStore(sessions), RedisStateStore(client))
     else:
         state = SqlStateStore(sessions)
     return Services(

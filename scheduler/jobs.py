@@ -19,10 +19,8 @@ def retry_due_messages(services: Services) -> int:
 
 
 def purge_expired_state(services: Services) -> int:
-    """Drafts and idempotency keys past their time (Redis expires its own)."""
-    if isinstance(services.state, SqlStateStore):
-        return services.state.purge_expired()
-    return 0
+    """Drafts and guards in the SQL database past their time (Redis expires its own)."""
+    return SqlStateStore(services.sessions).purge_expired()
 
 
 def purge_old_rows(services: Services) -> retention.PurgeResult:

@@ -1,8 +1,12 @@
-"""Short-lived shared state: conversation drafts and idempotency keys.
+"""Short-lived shared state: conversation drafts, and the guards (counters and
+idempotency keys) that must count every try.
 
-Redis when REDIS_URL is set (shared by every process), the SQL database
-otherwise, so one process with SQLite is a complete deployment. Values are
-strings (callers store JSON); every key may carry a time to live.
+Drafts live in the SQL database, written in the transaction of the event that
+changed them: they commit or roll back with it, and survive a Redis restart (Redis
+here keeps nothing on disk). With REDIS_URL set (``DurableStateStore``) the guards
+live in Redis, shared by every process; without it (``SqlStateStore``) everything
+is in the SQL database, so one process with SQLite is a complete deployment. Values
+are strings (callers store JSON); every key may carry a time to live.
 """
 
 from __future__ import annotations
@@ -137,6 +141,58 @@ class _HeldRedisWrites:
                 self._store.delete(key)
             else:
                 self._store.set(key, value, ttl=ttl)
+
+
+# Keys read and counted as guards (``incr``, ``add_once``): kept in Redis when it is
+# configured. Every other key is a draft, kept in the SQL database.
+GUARD_PREFIXES = ("codetries:",)
+
+
+def is_guard(key: str) -> bool:
+    return key.startswith(GUARD_PREFIXES)
+
+
+class DurableStateStore:
+    """Drafts in the SQL database (``sql``), guards in Redis (``guards``)."""
+
+    def __init__(self, sql: SqlStateStore, guards: RedisStateStore, *, session: Session | None = None) -> None:
+        self._sql = sql
+        self._guards = guards
+        self._held: _HeldRedisWrites | None = _HeldRedisWrites(guards) if session is not None else None
+        self._session = session
+
+    def _for(self, key: str) -> StateStore:
+        if is_guard(key):
+            return self._held or self._guards
+        return self._sql
+
+    def get(self, key: str) -> str | None:
+        return self._for(key).get(key)
+
+    def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
+        self._for(key).set(key, value, ttl=ttl)
+
+    def delete(self, key: str) -> None:
+        self._for(key).delete(key)
+
+    def add_once(self, key: str, *, ttl: int) -> bool:
+        return self._guards.add_once(key, ttl=ttl)
+
+    def incr(self, key: str, *, ttl: int) -> int:
+        return self._guards.incr(key, ttl=ttl)
+
+    def ping(self) -> bool:
+        return self._guards.ping() and self._sql.ping()
+
+    def for_session(self, session: Session) -> DurableStateStore:
+        return DurableStateStore(self._sql.for_session(session), self._guards, session=session)
+
+    def flush(self) -> None:
+        if self._held is not None:
+            self._held.flush()
+
+    def purge_expired(self) -> int:
+        return self._sql.purge_expired()
 
 
 class SqlStateStore:

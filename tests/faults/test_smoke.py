@@ -34,8 +34,6 @@ def test_kill9_of_web_and_clock_loses_and_duplicates_nothing() -> None:
     _check(scenarios.kill9(smoke=True))
 
 
-@pytest.mark.xfail(strict=True, reason="open: drafts held only in Redis are lost when it restarts empty and the "
-                   "person is not told (docs/RELIABILITY.md); remove this mark with the fix")
 def test_postgresql_restart_then_redis_restart_lose_nothing_and_need_no_restart() -> None:
     _check(scenarios.outages(smoke=True))
 

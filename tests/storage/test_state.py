@@ -8,7 +8,7 @@ import pytest
 
 from bot.services import build_services
 from bot.settings import Settings
-from storage.state import RedisStateStore, SqlStateStore
+from storage.state import DurableStateStore, SqlStateStore
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def store(settings: Settings):
 
 
 def test_the_backend_follows_the_settings(store, settings: Settings) -> None:
-    expected = RedisStateStore if settings.redis_url else SqlStateStore
+    expected = DurableStateStore if settings.redis_url else SqlStateStore
     assert isinstance(store, expected)
     assert store.ping()
 
@@ -53,3 +53,29 @@ def test_incr_counts_within_its_window(store) -> None:
     assert store.incr("tries:C2", ttl=1) == 1
     time.sleep(1.2)
     assert store.incr("tries:C1", ttl=1) == 1
+
+
+def test_a_draft_commits_with_its_transaction_and_survives_redis_starting_empty(settings: Settings) -> None:
+    """Issue 14: Redis keeps nothing on disk, so drafts held only there were lost when it
+    restarted, and each person's next answer was taken for chatter."""
+    if not settings.redis_url:
+        pytest.skip("the embedded run has no Redis: drafts are in SQL there anyway")
+    services = build_services(settings)
+    try:
+        with services.sessions() as session, session.begin():
+            store = services.state.for_session(session)
+            store.set("report:C1:U1", '{"step": 2}', ttl=600)
+            store.set("codetries:C1", "1", ttl=60)
+            assert store.get("report:C1:U1") == '{"step": 2}'
+            session.rollback()  # a use case that failed: its draft is not written
+        assert services.state.get("report:C1:U1") is None
+        with services.sessions() as session, session.begin():
+            services.state.for_session(session).set("report:C1:U1", '{"step": 2}', ttl=600)
+        assert services.redis is not None
+        services.redis.flushdb()  # Redis restarted empty
+        assert services.state.get("report:C1:U1") == '{"step": 2}'
+        assert services.state.incr("codetries:C9", ttl=60) == 1  # guards are Redis's
+        assert services.redis.get("kaona:codetries:C9") == b"1"
+        assert services.state.get("codetries:C9") == "1"
+    finally:
+        services.close()
