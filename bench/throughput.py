@@ -27,6 +27,7 @@ import logging
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,15 @@ from bot.localline.webhook import sign, webhook_body
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"
 TOKEN = "local-token"
-LINE_PORT, REFERENCE_PORT, KAONA_PORT = 9101, 9110, 9120
+
+def _free_port() -> int:
+    """A port nobody listens on now (other benchmarks may run on this machine at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+LINE_PORT, REFERENCE_PORT, KAONA_PORT = _free_port(), _free_port(), _free_port()
 USERS = [f"U{n:032x}" for n in range(1, 501)]
 COORDINATOR = "U" + "c" * 32
 PROJECTS = 10_000

@@ -1,18 +1,25 @@
-"""Processing one claimed event: its unit of work runs the use case in one transaction
-with the replies written to the outbox and the inbox "done" mark, commits, then
-applies the conversation state held back; the rows written go to delivery.
+"""Processing claimed events. A claimed batch (each event of a different chat) runs in
+one unit of work: one transaction, and inside it one savepoint per event holding that
+event's effects, its replies written to the outbox and its inbox "done" mark. The
+transaction commits once for the whole batch (one write lock on SQLite, one round
+trip on PostgreSQL, instead of one per event); then each event's conversation state
+held back is applied; the outbox rows written go to delivery.
 
-A crash in the use case rolls everything back; the event is retried with backoff
-up to ``max_attempts`` times, then parked with its error (never lost, never
-looping). The effects and the "done" mark commit together, so an event's effects
-happen once even if a worker dies and another re-claims it.
+An event whose use case raises rolls back its own savepoint only: it is put back for
+a retry with backoff, up to ``max_attempts`` times, then parked with its error (never
+lost, never looping), and the other events of the batch commit as if it had never
+been there. An event's effects and its "done" mark are in the same savepoint, so
+they commit together or not at all: an event's effects happen once even if a worker
+dies and another re-claims it. If the batch's transaction itself fails (the database
+went away, a commit refused), each event is tried again alone.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -26,6 +33,7 @@ from handlers.membership import observe
 from handlers.reminders import with_reminder_line
 from plans.errors import LostLease
 from storage import access, inbox, outbox
+from storage.state import StateStore
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -50,62 +58,101 @@ class Result:
 
 
 class UnitOfWork:
-    """One event's transaction. ``with UnitOfWork(services) as uow:`` begins it;
-    ``uow.commit()`` commits, then applies the state writes held back (state follows
-    the commit, never precedes it); leaving without ``commit()`` rolls back."""
+    """A batch's transaction. ``with UnitOfWork(services) as uow:`` begins it; each
+    event runs in ``with uow.event() as deps:`` (its savepoint: leaving it by an
+    exception undoes that event only); ``uow.commit()`` commits, then applies the
+    state writes each event held back (state follows the commit, never precedes it);
+    leaving without ``commit()`` rolls everything back. A batch of one is the plain
+    one-event unit of work."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
         self._committed = False
+        self._held: list[StateStore] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session: Session = self._services.sessions()
         self._transaction: SessionTransaction = self.session.begin()
-        self.deps = Deps(
+        self.now = self._services.clock()
+        return self
+
+    @contextmanager
+    def event(self) -> Iterator[Deps]:
+        """One event's savepoint and its own view of the conversation state."""
+        savepoint = self.session.begin_nested()
+        deps = Deps(
             session=self.session,
             settings=self._services.settings,
             state=self._services.state.for_session(self.session),
-            now=self._services.clock(),
+            now=self.now,
             files=self._services.files,
             content=lambda message_id: _content(self._services, message_id),
         )
-        return self
+        try:
+            yield deps
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        savepoint.commit()
+        self._held.append(deps.state)
 
     def commit(self) -> None:
         self._transaction.commit()
         self._committed = True
-        try:
-            self.deps.state.flush()
-        except Exception:  # noqa: BLE001 - the event is done; a lost draft step is told on the next message
-            log.exception("conversation state not saved after commit")
+        for state in self._held:
+            try:
+                state.flush()
+            except Exception:  # noqa: BLE001 - the event is done; a lost draft step is told on the next message
+                log.exception("conversation state not saved after commit")
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
-            if not self._committed:
+            if not self._committed and self._transaction.is_active:
                 self._transaction.rollback()
         finally:
             self.session.close()
 
 
 def process(services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Result:
-    """Run one claimed event's use case in its unit of work."""
-    event = from_payload(claimed.id, claimed.payload)
+    """Run one claimed event in a unit of work of its own."""
+    return process_batch(services, [claimed], dispatch)[0]
+
+
+def process_batch(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler) -> list[Result]:
+    """Run a claimed batch (independent chats) in one unit of work, one savepoint per
+    event; the results are in the batch's order."""
     try:
         with UnitOfWork(services) as uow:
-            observe(event, uow.deps)
-            refresh = event if _name_due(event, uow.deps) else None
-            messages = list(dispatch(event, uow.deps))
-            outgoing = queue(uow.deps, event, messages) if messages and event.mode == "active" else []
-            inbox.mark_done(uow.session, claimed.id, attempt=claimed.attempts)
+            results = [_run(uow, services, claimed, dispatch) for claimed in batch]
             uow.commit()
+        return results
+    except Exception:
+        if len(batch) == 1:
+            raise
+        # The transaction itself failed (not one event's use case): each on its own.
+        log.exception("a batch of %d events failed as a whole; trying each alone", len(batch))
+        return [process(services, claimed, dispatch) for claimed in batch]
+
+
+def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Result:
+    """One event in its savepoint; a crash in its use case puts it back for a retry."""
+    event: IncomingEvent | None = None
+    try:
+        with uow.event() as deps:
+            event = from_payload(claimed.id, claimed.payload)
+            observe(event, deps)
+            refresh = event if _name_due(event, deps) else None
+            messages = list(dispatch(event, deps))
+            outgoing = queue(deps, event, messages) if messages and event.mode == "active" else []
+            inbox.mark_done(uow.session, claimed.id, attempt=claimed.attempts)
     except LostLease:
         log.warning("event %s was re-claimed by another worker; its work is theirs", claimed.id)
         return Result("lost")
     except Exception as exc:  # noqa: BLE001 - any crash in a use case: retry, then park
-        log.exception("processing event %s (%s) failed", claimed.id, event.type)
+        log.exception("processing event %s (%s) failed", claimed.id, event.type if event else "?")
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        with services.sessions() as session, session.begin():
-            status = inbox.mark_failed(session, claimed.id, error, max_attempts=services.settings.max_attempts)
+        status = inbox.mark_failed(uow.session, claimed.id, error, max_attempts=services.settings.max_attempts)
         if status == "parked":
             log.error("event %s parked after %d attempts: %s", claimed.id, claimed.attempts, error)
             return Result("parked")
@@ -169,4 +216,3 @@ def claim(services: Services, *, limit: int, lease: timedelta = LEASE) -> list[i
         return []
     with services.sessions() as session, session.begin():
         return inbox.claim_batch(session, lease=lease, limit=limit, candidates=candidates)
-

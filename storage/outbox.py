@@ -176,6 +176,37 @@ def begin_sending(session: Session, row_id: int, *, stale_before: datetime | Non
     return won
 
 
+def begin_sending_many(session: Session, row_ids: Sequence[int]) -> list[OutboxMessage]:
+    """Take many pending rows for sending in one UPDATE (as ``begin_sending`` does one);
+    the rows won come back whole, the nearest deadline first."""
+    now = utcnow()
+    won = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(row_ids)), OutboxMessage.status == "pending",
+               OutboxMessage.next_attempt_at <= now)
+        .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
+        .returning(OutboxMessage)
+        .execution_options(populate_existing=True)
+    ).all()  # fmt: skip
+    far = now + timedelta(days=3650)
+    return sorted(won, key=lambda row: (row.token_expires_at if row.kind == "reply" and row.token_expires_at else far, row.id))
+
+
+def finish_many(session: Session, ends: Sequence[tuple[int, str, str | None, int]]) -> None:
+    """Record how many sends ended, (row id, status, error, cost) each: the plain "sent"
+    replies in one UPDATE, the rest one by one."""
+    plain = [row_id for row_id, status, error, cost in ends if status == "sent" and not error and not cost]
+    if plain:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(plain))
+            .values(status="sent", last_error=None, sent_at=utcnow(), cost=0)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+    for row_id, status, error, cost in ends:
+        if not (status == "sent" and not error and not cost):
+            finish(session, row_id, status, error=error, cost=cost)
+
+
 def finish(session: Session, row_id: int, status: str, *, error: str | None = None, cost: int = 0) -> None:
     """Record how a send ended (sent, failed, dropped): one UPDATE, no read first."""
     values: dict[str, Any] = {"status": status, "last_error": error[:4000] if error else None}
