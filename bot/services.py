@@ -18,6 +18,7 @@ from bot.gateway import LineGateway
 from bot.settings import DEFAULT_DATA_DIR, Settings
 from storage.db import make_engine, make_session_factory, read_only_sessions, utcnow
 from storage.files import FileStore, LocalFileStore, S3FileStore
+from storage.inbox import InboxWriter
 from storage.state import RedisStateStore, SqlStateStore, StateStore
 
 if TYPE_CHECKING:
@@ -40,6 +41,11 @@ class Services:
     # "Now" for the use cases (dates, months, idle time); tests start it at a fixed day.
     clock: Callable[[], datetime] = utcnow
     closed: bool = field(default=False)
+    # The webhook's inbox writes, requests arriving together in one transaction.
+    inbox_writer: InboxWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox_writer = InboxWriter(self.sessions)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

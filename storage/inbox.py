@@ -9,16 +9,18 @@ out after its lease and the event becomes claimable again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.events import chat_of
 from plans.errors import LostLease
+from storage import wakeup
 from storage.db import dialect_insert, utcnow
 from storage.models import InboxEvent
 
@@ -81,6 +83,70 @@ def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> Store
     for row in rows:  # one statement per row keeps RETURNING portable and counts exact
         new += len(session.execute(stmt, row).all())
     return StoredCount(new=new, duplicates=len(rows) - new)
+
+
+@dataclass
+class _Request:
+    events: Sequence[Mapping[str, Any]]
+    stored: StoredCount | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+    def outcome(self) -> StoredCount:
+        if self.error is not None:
+            raise self.error
+        assert self.stored is not None
+        return self.stored
+
+
+@dataclass
+class InboxWriter:
+    """Stores the events of webhook requests that arrive together in one transaction
+    (group commit): a request that finds no write in progress writes every request
+    waiting (its own included) and commits once; the others wait for that commit.
+    Each request returns only when its events are committed, so a 200 still means
+    stored. One lock take and one commit on SQLite for a burst, not one per request."""
+
+    sessions: sessionmaker[Session]
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+    _waiting: list[_Request] = field(default_factory=list)
+    _writing: bool = False
+
+    def store(self, events: Sequence[Mapping[str, Any]]) -> StoredCount:
+        mine = _Request(events)
+        with self._cond:
+            self._waiting.append(mine)
+            while self._writing and not mine.done:
+                self._cond.wait()
+            if mine.done:
+                return mine.outcome()
+            self._writing = True
+            requests, self._waiting = self._waiting, []
+        try:
+            self._write(requests)
+        finally:
+            with self._cond:
+                for request in requests:
+                    request.done = True
+                self._writing = False
+                self._cond.notify_all()
+        return mine.outcome()
+
+    def _write(self, requests: list[_Request]) -> None:
+        try:
+            with self.sessions() as session, session.begin():
+                counts = [store_events(session, request.events) for request in requests]
+                if any(count.new for count in counts):
+                    wakeup.announce(session)
+        except Exception as exc:  # noqa: BLE001 - handed to the requests, or each written alone
+            if len(requests) > 1:
+                for request in requests:
+                    self._write([request])
+                return
+            requests[0].error = exc
+            return
+        for request, count in zip(requests, counts, strict=True):
+            request.stored = count
 
 
 @dataclass(frozen=True)
