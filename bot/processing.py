@@ -33,10 +33,13 @@ from handlers.membership import observe
 from handlers.reminders import with_reminder_line
 from plans.errors import LostLease
 from storage import access, inbox, outbox
+from storage.access_models import Person
+from storage.db import utcnow
 from storage.state import StateStore
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+NAME_KEPT = timedelta(days=1)  # a display name is looked up again after a day
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,8 @@ def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: 
     try:
         with uow.event() as deps:
             event = from_payload(claimed.id, claimed.payload)
-            observe(event, deps)
-            refresh = event if _name_due(event, deps) else None
+            person = observe(event, deps)
+            refresh = event if _name_due(event, deps, person) else None
             messages = list(dispatch(event, deps))
             outgoing = queue(deps, event, messages) if messages and event.mode == "active" else []
             inbox.mark_done(uow.session, claimed.id, attempt=claimed.attempts)
@@ -165,12 +168,15 @@ def _content(services: Services, message_id: str) -> tuple[bytes, str]:
     return found.data, found.content_type
 
 
-def _name_due(event: IncomingEvent, deps: Deps) -> bool:
-    """Whether the person's display name is a day old or unknown (the row ``observe``
-    just loaded, so no extra query); the look-up itself happens after the commit."""
+def _name_due(event: IncomingEvent, deps: Deps, person: Person | None) -> bool:
+    """Whether the person's display name is a day old or unknown (from the row
+    ``observe`` just loaded when it did, so no extra query); the look-up itself
+    happens after the commit."""
     if not event.user_id or event.type in ("unfollow", "leave", "memberLeft"):
         return False
-    return access.needs_name_refresh(deps.session, event.user_id)
+    if person is not None:
+        return person.name_refreshed_at is None or person.name_refreshed_at < utcnow() - NAME_KEPT
+    return access.needs_name_refresh(deps.session, event.user_id, every=NAME_KEPT)
 
 
 def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message]) -> list[Outgoing]:
@@ -182,7 +188,7 @@ def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message]) -> list
     for start in range(0, len(messages), 5):
         batch = messages[start : start + 5]
         if event.reply_token and start == 0:
-            reply = outbox.enqueue_reply(
+            row_id, expires = outbox.queue_reply(
                 deps.session,
                 chat_id=event.chat_id,
                 reply_token=event.reply_token,
@@ -190,7 +196,7 @@ def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message]) -> list
                 event_time=event.timestamp,
                 inbox_event_id=event.inbox_id,
             )
-            outgoing.append(Outgoing(reply.id, reply.token_expires_at))
+            outgoing.append(Outgoing(row_id, expires))
         else:
             push = outbox.enqueue_push(
                 deps.session,

@@ -15,13 +15,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.events import chat_of
 from plans.errors import LostLease
 from storage import wakeup
-from storage.db import dialect_insert, utcnow
+from storage.db import UTCDateTime, dialect_insert, utcnow
 from storage.models import InboxEvent
 
 HANDLED_TYPES = frozenset(
@@ -160,7 +172,7 @@ class Claimed:
     event_ts: int
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """May run now, and no older event of its order key is still pending or processing."""
     older = aliased(InboxEvent)
     due = or_(
@@ -178,16 +190,39 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return and_(due, ~blocked_by_older)
 
 
-def _claimable_query(now: datetime, limit: int) -> Select[Any]:
+def _claimable_query(now: datetime | BindParameter[datetime], limit: int | BindParameter[int]) -> Select[Any]:
     # At most one event per order key can pass ``blocked_by_older``: the oldest. So a
     # batch holds independent chats only, and they may be handled side by side.
     return select(InboxEvent.id).where(_claimable(now)).order_by(InboxEvent.event_ts, InboxEvent.id).limit(limit)
 
 
+class _Claims:
+    """The claim's statements, built once with parameters (building and keying them
+    anew on every claim cost more than running them)."""
+
+    def __init__(self) -> None:
+        now = bindparam("now", type_=UTCDateTime())
+        limit = bindparam("limit", type_=Integer())
+        self.look = _claimable_query(now, limit)
+        self.lock = self.look.with_for_update(skip_locked=True, of=InboxEvent)
+        self.take = (
+            update(InboxEvent)
+            .where(InboxEvent.id.in_(bindparam("ids", expanding=True)), _claimable(now))
+            .values(status="processing", lease_until=bindparam("lease_until", type_=UTCDateTime()),
+                    attempts=InboxEvent.attempts + 1)
+            .returning(InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.attempts, InboxEvent.payload,
+                       InboxEvent.event_ts)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+
+
+_CLAIMS = _Claims()
+
+
 def claimable_ids(session: Session, *, limit: int, now: datetime | None = None) -> list[int]:
     """The events a claim would take, read without locking anything (for a look in a
     read-only transaction before ``claim_batch``, which checks them again)."""
-    return list(session.scalars(_claimable_query(now or utcnow(), limit)))
+    return list(session.scalars(_CLAIMS.look, {"now": now or utcnow(), "limit": limit}))
 
 
 def any_claimable(session: Session, *, now: datetime | None = None) -> bool:
@@ -208,21 +243,12 @@ def claim_batch(
     ``claimable_ids``) skips the search: each is claimed only if still claimable."""
     now = now or utcnow()
     if candidates is None:
-        query = _claimable_query(now, limit).with_for_update(skip_locked=True, of=InboxEvent)
-        candidates = list(session.scalars(query))
+        candidates = list(session.scalars(_CLAIMS.lock, {"now": now, "limit": limit}))
     if not candidates:
         return []
     # A conditional update: of two workers racing for one event, one wins; and an event
     # claimable a moment ago but no longer (claimed, or an older one arrived) stays.
-    won = session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id.in_(candidates[:limit]), _claimable(now))
-        .values(status="processing", lease_until=now + lease, attempts=InboxEvent.attempts + 1)
-        .returning(
-            InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.attempts, InboxEvent.payload, InboxEvent.event_ts
-        )
-        .execution_options(synchronize_session=False)
-    )
+    won = session.execute(_CLAIMS.take, {"ids": candidates[:limit], "now": now, "lease_until": now + lease})
     claimed = [Claimed(*row) for row in won]
     return sorted(claimed, key=lambda c: (c.event_ts, c.id))
 
