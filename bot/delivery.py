@@ -1,8 +1,11 @@
 """Delivering outbox rows to LINE, after the transaction that wrote them committed.
 
-Replies are tried once. When the reply token has expired (the worker was late),
-``expired_reply_policy`` decides: "push" (the default) sends the same messages as
-a push, marked ``fallback_push`` so it is counted; "drop" gives up. A push keeps
+A reply LINE certainly refused (a 5xx or 429 answer, or no connection) is tried again
+while its token lives; a reply whose outcome is unknown (a timeout after it was sent)
+is never resent, only counted ("unknown"). When the reply token has expired (the
+worker was late, or LINE kept refusing), ``expired_reply_policy`` decides: "push"
+(the default) sends the same messages as a push, marked ``fallback_push`` so it is
+counted; "drop" gives up. A push keeps
 its retry key across every try; a try that fails transiently is scheduled in the
 row (``next_attempt_at``) for the sweeper, never slept on, so LINE delivers it at
 most once and no thread waits.
@@ -28,6 +31,7 @@ from plans.errors import (
     LineRateLimited,
     LineServerError,
     LineUnavailable,
+    LineUnreachable,
 )
 from storage import access, outbox
 from storage.db import utcnow
@@ -124,10 +128,37 @@ def _reply(services: Services, row: OutboxMessage, finish: Finish) -> str:
         services.gateway.reply(row.reply_token or "", outbox.messages_of(row))
     except InvalidReplyToken:
         return "expired"
+    except (LineRateLimited, LineServerError, LineUnreachable) as exc:
+        # LINE certainly did not take it (a 429 or a 5xx answer, or no connection at
+        # all), so the token is unused: try again while it lives, else as a push.
+        return _reply_again(services, row, exc)
+    except LineUnavailable as exc:
+        # A timeout after the request went out: LINE may have delivered it. Sending
+        # it again could say it twice, so it is left unsent and counted as unknown.
+        return finish(row.id, "unknown", f"reply outcome unknown: {exc}")
     except LineApiError as exc:
-        # The token may or may not have been used: never retry a reply blindly.
+        # The request broke a rule (400) or was not allowed: trying again cannot help.
         return finish(row.id, "failed", str(exc))
     return finish(row.id, "sent")
+
+
+# A reply retried this long before its token expires would likely be too late.
+REPLY_MARGIN = timedelta(seconds=2)
+
+
+def _reply_again(services: Services, row: OutboxMessage, exc: LineApiError) -> str:
+    """Schedule the reply's next try within its token's minute, or, if the next try
+    would come too late, hand it to the expired-token policy (a push, or drop)."""
+    delay = retry_delay(services, row.attempts, exc)
+    expires = row.token_expires_at or utcnow()
+    if utcnow() + delay + REPLY_MARGIN >= expires:
+        log.warning("reply outbox %s refused by LINE (%s) with no time left on its token", row.id, exc)
+        return "expired"
+    log.warning("reply outbox %s refused by LINE (%s); try %d in %.1fs", row.id, exc, row.attempts + 1,
+                delay.total_seconds())
+    with services.sessions() as session, session.begin():
+        outbox.schedule_retry(session, row.id, error=str(exc), delay=delay)
+    return "pending"
 
 
 def _push(services: Services, row: OutboxMessage, finish: Finish) -> str:

@@ -45,6 +45,7 @@ from plans.errors import (
     LineRequestInvalid,
     LineServerError,
     LineUnavailable,
+    LineUnreachable,
 )
 
 log = logging.getLogger(__name__)
@@ -219,9 +220,17 @@ class LineGateway:
         except ApiException as exc:
             raise translate(exc) from exc
         except urllib3.exceptions.HTTPError as exc:
+            if _never_connected(exc):
+                raise LineUnreachable(f"LINE API could not be reached: {exc}") from exc
             raise LineUnavailable(f"LINE API did not answer: {exc}") from exc
         except (ValidationError, ValidationErrorV1) as exc:
             raise LineRequestInvalid(f"the SDK refused the request: {exc}") from exc
+
+
+def _never_connected(exc: urllib3.exceptions.HTTPError) -> bool:
+    """Whether the call failed before a connection was made, so nothing reached LINE."""
+    reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+    return isinstance(reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError)
 
 
 # Most specific first: the first status range that holds the status decides the class.

@@ -5,10 +5,12 @@ transaction commits once for the whole batch (one write lock on SQLite, one roun
 trip on PostgreSQL, instead of one per event); then each event's conversation state
 held back is applied; the outbox rows written go to delivery.
 
-An event whose use case raises rolls back its own savepoint only: it is put back for
-a retry with backoff, up to ``max_attempts`` times, then parked with its error (never
-lost, never looping), and the other events of the batch commit as if it had never
-been there. An event's effects and its "done" mark are in the same savepoint, so
+An event whose use case raises rolls back its own savepoint only, and the other
+events of the batch commit as if it had never been there. Whatever went wrong takes
+one path: a dependency outage (Redis, the database) puts the event back uncounted
+(``bot.outage``); anything else, a payload that cannot be read included, is retried
+with backoff up to ``max_attempts`` times, then parked with its error (never lost,
+never looping). An event's effects and its "done" mark are in the same savepoint, so
 they commit together or not at all: an event's effects happen once even if a worker
 dies and another re-claims it. If the batch's transaction itself fails (the database
 went away, a commit refused), each event is tried again alone.
@@ -27,6 +29,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.events import IncomingEvent, from_payload
+from bot.outage import is_outage
 from bot.services import Services
 from handlers.deps import Deps, Handler, Message
 from handlers.membership import observe
@@ -54,7 +57,7 @@ class Outgoing:
 class Result:
     """What processing one event left to do after its commit."""
 
-    status: str  # done | retry | parked | lost
+    status: str  # done | retry | deferred | parked | lost
     outgoing: list[Outgoing] = field(default_factory=list)
     # An event whose person's display name is due for a look-up at LINE (off the hot path).
     refresh_name: IncomingEvent | None = None
@@ -124,26 +127,40 @@ def process(services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Re
 
 def process_batch(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler) -> list[Result]:
     """Run a claimed batch (independent chats) in one unit of work, one savepoint per
-    event; the results are in the batch's order."""
+    event; the results are in the batch's order. Whatever goes wrong goes through one
+    path: a dependency outage puts the event back uncounted; anything else (a bad
+    payload included) is retried with backoff, then parked."""
     try:
         with UnitOfWork(services) as uow:
             results = [_run(uow, services, claimed, dispatch) for claimed in batch]
             uow.commit()
-        return results
-    except Exception:
-        if len(batch) == 1:
-            raise
-        # The transaction itself failed (not one event's use case): each on its own.
-        log.exception("a batch of %d events failed as a whole; trying each alone", len(batch))
-        return [process(services, claimed, dispatch) for claimed in batch]
+    except Exception as exc:  # noqa: BLE001 - the transaction itself failed, not one event's use case
+        if len(batch) > 1:
+            log.warning("a batch of %d events failed as a whole (%s); trying each alone", len(batch), exc)
+            return [process(services, claimed, dispatch) for claimed in batch]
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if is_outage(exc):
+            return [_defer(services, batch[0], error)]
+        log.exception("processing event %s failed", batch[0].id)
+        return [_failed(services, batch[0], error)]
+    if any(result.status == "done" for result in results):
+        services.outage.recovered()
+    return results
 
 
 def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Result:
-    """One event in its savepoint; a crash in its use case puts it back for a retry."""
-    event: IncomingEvent | None = None
+    """One event in its savepoint; what goes wrong in it is settled in the batch's
+    transaction (deferred, retried later or parked), the other events unaffected."""
+    if claimed.attempts > services.settings.max_attempts:  # claimed again and again by workers that died on it
+        error = f"claimed {claimed.attempts} times without finishing"
+        inbox.park(uow.session, claimed.id, error)
+        log.error("event %s parked: %s", claimed.id, error)
+        return Result("parked")
+    kind = "?"
     try:
         with uow.event() as deps:
             event = from_payload(claimed.id, claimed.payload)
+            kind = event.type
             person = observe(event, deps)
             refresh = event if _name_due(event, deps, person) else None
             messages = list(dispatch(event, deps))
@@ -152,15 +169,37 @@ def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: 
     except LostLease:
         log.warning("event %s was re-claimed by another worker; its work is theirs", claimed.id)
         return Result("lost")
-    except Exception as exc:  # noqa: BLE001 - any crash in a use case: retry, then park
-        log.exception("processing event %s (%s) failed", claimed.id, event.type if event else "?")
+    except Exception as exc:  # noqa: BLE001 - any failure: defer (outage), else retry, then park
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if is_outage(exc):
+            inbox.defer(uow.session, claimed.id, error, delay=services.outage.deferred(error))
+            return Result("deferred")
+        log.exception("processing event %s (%s) failed", claimed.id, kind)
         status = inbox.mark_failed(uow.session, claimed.id, error, max_attempts=services.settings.max_attempts)
         if status == "parked":
             log.error("event %s parked after %d attempts: %s", claimed.id, claimed.attempts, error)
             return Result("parked")
         return Result("retry")
     return Result("done", outgoing, refresh)
+
+
+def _defer(services: Services, claimed: inbox.Claimed, error: str) -> Result:
+    delay = services.outage.deferred(error)
+    try:
+        with services.sessions() as session, session.begin():
+            inbox.defer(session, claimed.id, error, delay=delay)
+    except Exception:  # noqa: BLE001 - the database itself is down: the lease runs out, the event comes back
+        log.debug("event %s: could not defer; its lease will run out", claimed.id, exc_info=True)
+    return Result("deferred")
+
+
+def _failed(services: Services, claimed: inbox.Claimed, error: str) -> Result:
+    with services.sessions() as session, session.begin():
+        status = inbox.mark_failed(session, claimed.id, error, max_attempts=services.settings.max_attempts)
+    if status == "parked":
+        log.error("event %s parked after %d attempts: %s", claimed.id, claimed.attempts, error)
+        return Result("parked")
+    return Result("retry")
 
 
 def _content(services: Services, message_id: str) -> tuple[bytes, str]:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gateway import LineGateway
+from bot.outage import OutageAlarm
 from bot.settings import DEFAULT_DATA_DIR, Settings
 from storage.db import make_engine, make_session_factory, read_only_sessions, utcnow
 from storage.files import FileStore, LocalFileStore, S3FileStore
@@ -41,6 +42,8 @@ class Services:
     # "Now" for the use cases (dates, months, idle time); tests start it at a fixed day.
     clock: Callable[[], datetime] = utcnow
     closed: bool = field(default=False)
+    # Logs a dependency outage once, and counts the events it deferred.
+    outage: OutageAlarm = field(default_factory=OutageAlarm)
     # The webhook's inbox writes, requests arriving together in one transaction.
     inbox_writer: InboxWriter = field(init=False)
 

@@ -21,7 +21,8 @@ KaonaError
 │   ├── LineRateLimited         429: over the rate limit (waiting helps)
 │   │   └── LineQuotaExhausted  429: the monthly message quota is used up (waiting does not)
 │   ├── LineServerError         5xx from LINE
-│   ├── LineUnavailable         no answer: timeout or connection refused
+│   ├── LineUnavailable         no answer: a timeout (the call may have been taken)
+│   │   └── LineUnreachable     no connection made: certainly nothing was sent
 │   └── LineRequestInvalid      a request the SDK refused to build (never sent)
 ├── ContentError                a photo or file someone sent cannot be kept
 │   └── FileTooLarge            over the size a report attachment may have
@@ -118,7 +119,11 @@ class LineServerError(LineApiError):
 
 
 class LineUnavailable(LineApiError):
-    pass
+    """No answer from LINE: the request may or may not have been taken."""
+
+
+class LineUnreachable(LineUnavailable):
+    """No connection could be made (refused, or the connect timed out): nothing was sent."""
 
 
 class LineRequestInvalid(LineApiError):

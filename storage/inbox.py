@@ -288,6 +288,34 @@ def mark_failed(session: Session, event_id: int, error: str, *, max_attempts: in
     return event.status
 
 
+def defer(session: Session, event_id: int, error: str, *, delay: float) -> None:
+    """Put an event back after a dependency outage: pending again after ``delay``
+    seconds, and this try not counted against ``max_attempts`` (the event did nothing
+    wrong, so an outage of any length parks nothing)."""
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == event_id, InboxEvent.status == "processing")
+        .values(
+            status="pending",
+            attempts=InboxEvent.attempts - 1,  # a claim counted it; every claim adds one first
+            available_at=utcnow() + timedelta(seconds=delay),
+            lease_until=None,
+            last_error=error[:4000],
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def park(session: Session, event_id: int, error: str) -> None:
+    """Park an event for good (kept with its error for an operator, never lost)."""
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == event_id)
+        .values(status="parked", lease_until=None, last_error=error[:4000])
+        .execution_options(synchronize_session=False)
+    )
+
+
 def counts_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status))
     return {status: count for status, count in rows}

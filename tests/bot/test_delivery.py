@@ -45,14 +45,47 @@ def test_expired_reply_token_with_drop_policy_sends_nothing(bot_factory) -> None
     assert bot.sql("SELECT kind, status FROM outbox") == [("reply", "dropped")]
 
 
-def test_a_failed_reply_is_not_retried_blindly(bot_factory) -> None:
+def reply_statuses(bot: RunningBot) -> list[int]:
+    return [r.status for r in bot.world.requests() if r.path == "/v2/bot/message/reply"]
+
+
+def test_a_reply_line_refused_with_500_or_429_is_tried_again_within_its_minute(bot_factory) -> None:
+    """Issue 14, defect 3: a reply LINE refused used to be marked failed and the person
+    got nothing. A 5xx or 429 answer means LINE did not take it: the token is unused."""
     bot: RunningBot = bot_factory()
     bot.world.inject_fault("/v2/bot/message/reply", status=500, times=1)
+    bot.world.inject_fault("/v2/bot/message/reply", status=429, times=1)
     bot.client.follow("U1")
     bot.settle()
-    assert bot.world.deliveries() == []
-    assert [r.status for r in bot.world.requests() if r.path == "/v2/bot/message/reply"] == [500]
-    assert bot.sql("SELECT status FROM outbox") == [("failed",)]
+    assert reply_statuses(bot) == [500, 429, 200]
+    [delivery] = bot.world.deliveries()
+    assert delivery.kind == "reply" and delivery.to == "U1"
+    assert bot.sql("SELECT kind, status, fallback_push, attempts FROM outbox") == [("reply", "sent", False, 3)]
+
+
+def test_a_reply_line_keeps_refusing_becomes_one_counted_push(bot_factory) -> None:
+    bot: RunningBot = bot_factory()
+    bot.world.inject_fault("/v2/bot/message/reply", status=503, times=-1)
+    token = bot.world.issue_reply_token(user_source("U1"))
+    event = follow_event("U1", token)
+    event["timestamp"] = int((time.time() - 56) * 1000)  # four seconds of the token's minute left
+    bot.client.post([event])
+    bot.settle(timeout=20)
+    assert reply_statuses(bot) and set(reply_statuses(bot)) == {503}
+    assert [(d.kind, d.to) for d in bot.world.deliveries()] == [("push", "U1")]
+    assert bot.sql("SELECT kind, status, fallback_push FROM outbox") == [("push", "sent", True)]
+
+
+def test_a_reply_whose_outcome_is_unknown_is_not_resent_and_is_counted(bot_factory) -> None:
+    """A timeout after the request went out: LINE may have delivered it (here it did),
+    so sending it again, as a reply or a push, could say it twice."""
+    bot: RunningBot = bot_factory(line_read_timeout=0.5)
+    bot.world.inject_fault("/v2/bot/message/reply", latency=1.5, times=1)
+    bot.client.follow("U1")
+    bot.settle()
+    time.sleep(1.5)  # the slow call completes at LINE after the bot stopped waiting
+    assert [d.kind for d in bot.world.deliveries()] == ["reply"]
+    assert bot.sql("SELECT kind, status FROM outbox") == [("reply", "unknown")]
 
 
 def queue_push(bot: RunningBot, to: str, body: str, dedupe_key: str | None = None) -> int | None:

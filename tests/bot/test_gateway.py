@@ -22,6 +22,7 @@ from plans.errors import (
     LineRequestInvalid,
     LineServerError,
     LineUnavailable,
+    LineUnreachable,
 )
 
 TEXT = [{"type": "text", "text": "สวัสดี"}]
@@ -112,16 +113,19 @@ def test_every_call_has_a_timeout(line: LocalLineServer, settings: Settings) -> 
     line.world.add_user("U1", "ก")
     line.world.inject_fault("/v2/bot/profile", latency=2.0)
     started = time.monotonic()
-    with pytest.raises(LineUnavailable):
+    with pytest.raises(LineUnavailable) as raised:
         gw.profile("U1")
     assert time.monotonic() - started < 1.5
+    assert not isinstance(raised.value, LineUnreachable)  # the request went out: its outcome is unknown
     gw.close()
 
 
-def test_nobody_listening_is_unavailable(settings: Settings) -> None:
+def test_nobody_listening_is_unreachable_so_nothing_was_sent(settings: Settings) -> None:
     gw = LineGateway(settings.with_(line_api_base_url="http://127.0.0.1:9", push_max_retries=0))
-    with pytest.raises(LineUnavailable):
+    with pytest.raises(LineUnreachable):
         gw.quota()
+    with pytest.raises(LineUnreachable):
+        gw.reply("token", TEXT)
     gw.close()
 
 

@@ -136,3 +136,55 @@ def test_twenty_events_in_one_request_are_processed_in_per_chat_order(bot: Runni
         processed_order = [ts for ts, _ in sorted(items, key=lambda item: item[1])]
         assert processed_order == sorted(processed_order), key
     assert len(bot.world.deliveries(kind="reply")) == 20
+
+
+def test_events_of_the_wrong_shape_are_400_and_nothing_is_stored(bot: RunningBot) -> None:
+    """Issue 14, defect 4: a signed event with a field of the wrong shape used to be
+    stored, then fail in ``from_payload`` and block the person's later events."""
+    good = text_event(group_source("C1", "U1"), "สถานะ", reply_token="t")
+    shapes = [
+        {**good, "postback": True, "type": "postback"},
+        {**good, "type": "postback"},  # a postback event without its postback
+        {**good, "message": "สถานะ"},
+        {**good, "message": {"type": "text", "id": "1"}},  # a text message without text
+        {**good, "message": {"type": "text", "id": 1, "text": "x"}},
+        {**good, "message": {**good["message"], "mention": {"mentionees": [{"index": "0", "length": 1}]}}},
+        {**good, "source": {"type": "group", "userId": "U1"}},  # a group without its id
+        {**good, "source": {"type": "channel", "userId": "U1"}},
+        {**good, "source": {"type": "user", "userId": ["U1"]}},
+        {**good, "replyToken": 12},
+        {**good, "mode": "passive"},
+        {**good, "deliveryContext": "yes"},
+        {**good, "type": "postback", "postback": {"data": "kaona=report", "params": {"date": 5}}},
+        {**good, "type": "memberJoined", "joined": {"members": "U2"}},
+    ]
+    for event in shapes:
+        body = webhook_body([event])
+        status, answer = post_raw(bot, body, sign(body, SECRET))
+        assert status == 400, (event, status, answer)
+    assert inbox_count(bot) == 0
+
+
+def test_values_the_database_cannot_hold_are_400_never_500(bot: RunningBot) -> None:
+    """Issue 14, defect 7: a timestamp of 2^63 or more, an id longer than its column and
+    a NUL character (PostgreSQL text refuses it) answered 500, so LINE would redeliver a
+    batch that can never be stored."""
+    good = text_event(user_source("U1"), "ช่วยเหลือ", reply_token="t")
+    values = [
+        {**good, "timestamp": 2**63},
+        {**good, "timestamp": -1},
+        {**good, "webhookEventId": "E" * 65},
+        {**good, "source": {"type": "user", "userId": "U" * 65}},
+        {**good, "source": {"type": "user", "userId": "U1\x00"}},
+        {**good, "message": {**good["message"], "text": "สถานะ\x00"}},
+        {**good, "webhookEventId": "E\x00"},
+    ]
+    for event in values:
+        body = webhook_body([event])
+        status, answer = post_raw(bot, body, sign(body, SECRET))
+        assert status == 400, (event, status, answer)
+    assert inbox_count(bot) == 0
+    body = webhook_body([good])  # and the same event, well formed, is taken
+    assert post_raw(bot, body, sign(body, SECRET))[0] == 200
+    bot.settle()
+    assert bot.sql("SELECT status FROM inbox_events") == [("done",)]
