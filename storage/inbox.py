@@ -8,18 +8,20 @@ out after its lease and the event becomes claimable again.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Integer,
     Select,
+    Table,
     and_,
     bindparam,
     exists,
@@ -28,18 +30,21 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.events import chat_of
 from plans.errors import LostLease
 from storage import wakeup
-from storage.db import UTCDateTime, dialect_insert, utcnow
+from storage.db import UTCDateTime, utcnow
 from storage.models import InboxEvent
 
 HANDLED_TYPES = frozenset(
     {"message", "postback", "follow", "unfollow", "join", "leave", "memberJoined", "memberLeft"}
 )
 ACTIVE = ("pending", "processing")
+# The table itself, for the event path's statements built once (Core: no ORM round on each).
+_TABLE = cast(Table, InboxEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,14 @@ class StoredCount:
 
 def order_key(chat_id: str | None, user_id: str | None) -> str:
     return f"{chat_id or '-'}:{user_id or '-'}"
+
+
+@functools.cache
+def _store_statement(dialect: str) -> Any:
+    """The insert-if-new of one event, built once per backend."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = _TABLE
+    return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(table.c.id)
 
 
 def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> StoredCount:
@@ -85,12 +98,7 @@ def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> Store
         )
     if not rows:
         return StoredCount(0, 0)
-    insert = dialect_insert(session)
-    stmt = (
-        insert(InboxEvent)
-        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-        .returning(InboxEvent.id)
-    )
+    stmt = _store_statement(session.get_bind().dialect.name)
     new = 0
     for row in rows:  # one statement per row keeps RETURNING portable and counts exact
         new += len(session.execute(stmt, row).all())
@@ -259,16 +267,19 @@ def claim_next(session: Session, *, lease: timedelta, now: datetime | None = Non
     return claimed[0] if claimed else None
 
 
+_MARK_DONE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("event_id"), _TABLE.c.status == "processing",
+           _TABLE.c.attempts == bindparam("attempt"))
+    .values(status="done", processed_at=bindparam("processed_at"), lease_until=None, last_error=None)
+)  # fmt: skip
+
+
 def mark_done(session: Session, event_id: int, *, attempt: int) -> None:
     """Close an event in the transaction that applied its effects. If the claim was
     lost (the lease ran out and another worker re-claimed it), raise LostLease so the
     caller rolls back and the effects are applied once, by the other worker."""
-    result = session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == event_id, InboxEvent.status == "processing", InboxEvent.attempts == attempt)
-        .values(status="done", processed_at=utcnow(), lease_until=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_MARK_DONE, {"event_id": event_id, "attempt": attempt, "processed_at": utcnow()})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LostLease(f"inbox event {event_id}: claim {attempt} lost")
 

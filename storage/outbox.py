@@ -9,9 +9,9 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import dialect_insert, utcnow
@@ -54,6 +54,11 @@ def enqueue_reply(
     return row
 
 
+# Built once: a statement made anew for every reply is keyed and looked up anew too.
+_TABLE = cast(Table, OutboxMessage.__table__)
+_QUEUE_REPLY = insert(_TABLE).returning(_TABLE.c.id)
+
+
 def queue_reply(
     session: Session,
     *,
@@ -68,11 +73,11 @@ def queue_reply(
     now = utcnow()
     expires = event_time + REPLY_TOKEN_TTL
     row_id = session.execute(
-        insert(OutboxMessage).values(
-            kind="reply", chat_id=chat_id, reply_token=reply_token, retry_key=str(uuid.uuid4()), purpose="reply",
-            messages=_dump(messages), inbox_event_id=inbox_event_id, status="pending", attempts=0,
-            fallback_push=False, cost=0, token_expires_at=expires, next_attempt_at=now, created_at=now,
-        ).returning(OutboxMessage.id)
+        _QUEUE_REPLY,
+        {"kind": "reply", "chat_id": chat_id, "reply_token": reply_token, "retry_key": str(uuid.uuid4()),
+         "purpose": "reply", "messages": _dump(messages), "inbox_event_id": inbox_event_id, "status": "pending",
+         "attempts": 0, "fallback_push": False, "cost": 0, "token_expires_at": expires, "next_attempt_at": now,
+         "created_at": now},
     ).scalar_one()  # fmt: skip
     return int(row_id), expires
 
