@@ -1,8 +1,9 @@
 """Processing claimed events. A claimed batch (each event of a different chat) runs in
 one unit of work: one transaction, and inside it one savepoint per event holding that
 event's effects, its replies written to the outbox and its inbox "done" mark. The
-transaction commits once for the whole batch (one write lock on SQLite, one round
-trip on PostgreSQL, instead of one per event); then each event's conversation state
+transaction commits once for the whole batch, or every ``HOLD`` seconds of work if
+sooner (one write lock on SQLite, one round trip on PostgreSQL, instead of one per
+event); then each event's conversation state
 held back is applied; the outbox rows written go to delivery.
 
 An event whose use case raises rolls back its own savepoint only, and the other
@@ -19,6 +20,7 @@ went away, a commit refused), each event is tried again alone.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +44,8 @@ from storage.state import StateStore
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+# How long one unit of work goes on taking the batch's next event before it commits.
+HOLD = 0.02
 NAME_KEPT = timedelta(days=1)  # a display name is looked up again after a day
 
 
@@ -126,18 +130,33 @@ def process(services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Re
 
 
 def process_batch(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler) -> list[Result]:
-    """Run a claimed batch (independent chats) in one unit of work, one savepoint per
-    event; the results are in the batch's order. Whatever goes wrong goes through one
+    """Run a claimed batch (independent chats) in as few units of work as its length and
+    ``HOLD`` allow, one savepoint per event; the results are in the batch's order."""
+    results: list[Result] = []
+    while len(results) < len(batch):
+        results += _unit(services, batch[len(results) :], dispatch)
+    return results
+
+
+def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler) -> list[Result]:
+    """One unit of work over the first events of ``batch``: as many as fit in ``HOLD``
+    (at least one), so that on SQLite a webhook waiting for the write lock waits for
+    one short transaction, not a whole batch. Whatever goes wrong goes through one
     path: a dependency outage puts the event back uncounted; anything else (a bad
     payload included) is retried with backoff, then parked."""
+    results: list[Result] = []
     try:
         with UnitOfWork(services) as uow:
-            results = [_run(uow, services, claimed, dispatch) for claimed in batch]
+            started = time.monotonic()
+            for claimed in batch:
+                results.append(_run(uow, services, claimed, dispatch))
+                if time.monotonic() - started >= HOLD:
+                    break
             uow.commit()
     except Exception as exc:  # noqa: BLE001 - the transaction itself failed, not one event's use case
         if len(batch) > 1:
-            log.warning("a batch of %d events failed as a whole (%s); trying each alone", len(batch), exc)
-            return [process(services, claimed, dispatch) for claimed in batch]
+            log.warning("a unit of work of %d events failed as a whole (%s); trying each alone", len(batch), exc)
+            return [_unit(services, [claimed], dispatch)[0] for claimed in batch]
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         if is_outage(exc):
             return [_defer(services, batch[0], error)]

@@ -20,6 +20,10 @@ logging.basicConfig(
     level=os.environ.get("LOG_LEVEL", "INFO").upper(),
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
+# The worker's threads run Python for long stretches; a webhook thread waiting for the
+# interpreter after each read or write waits up to the switch interval each time.
+if os.environ.get("KAONA_SWITCH_INTERVAL"):
+    sys.setswitchinterval(float(os.environ["KAONA_SWITCH_INTERVAL"]))
 settings = Settings.from_env()
 if settings.database_url.startswith("sqlite"):
     subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], check=True, stdout=subprocess.DEVNULL)
