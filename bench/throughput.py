@@ -27,6 +27,7 @@ import logging
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,15 @@ from bot.localline.webhook import sign, webhook_body
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"
 TOKEN = "local-token"
-LINE_PORT, REFERENCE_PORT, KAONA_PORT = 9101, 9110, 9120
+
+def _free_port() -> int:
+    """A port nobody listens on now (other benchmarks may run on this machine at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+LINE_PORT, REFERENCE_PORT, KAONA_PORT = _free_port(), _free_port(), _free_port()
 USERS = [f"U{n:032x}" for n in range(1, 501)]
 COORDINATOR = "U" + "c" * 32
 PROJECTS = 10_000
@@ -69,6 +78,8 @@ class Figures:
     pushes: int = 0
     last_after_load: float | None = None
     rss: dict[str, float] = field(default_factory=dict)
+    cpu: float = 0.0  # CPU seconds the bot's processes used, from the load's start to the last reply
+    bench_cpu: float = 0.0  # CPU seconds of this process (load generator + LINE server) meanwhile
     note: str = ""
 
     def reply_rate(self) -> float:
@@ -95,6 +106,8 @@ class Figures:
             "replies turned into pushes": f"{self.pushes}",
             "webhook errors": f"{len(self.sent) - len(ok)}",
             "never answered": f"{max(0, unanswered)}",
+            "bot CPU ms per event": f"{1000 * self.cpu / max(1, len(ok)):.1f}",
+            "bench process CPU (cores)": f"{self.bench_cpu / max(self.load_seconds, 1e-9):.2f}",
             "peak RSS MB": rss,
         }
 
@@ -209,6 +222,18 @@ class Gunicorn:
             out["master" if n == 0 else f"worker{n}"] = kb / 1024
         return out
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the master and its workers so far (noise on a shared
+        machine changes the latencies, much less the CPU an event costs)."""
+        total = 0
+        for pid in [self.process.pid, *self.workers()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -254,6 +279,7 @@ def scenario(key: str, bot: Gunicorn, port: int, line: LocalLineServer, seconds:
     labels = {"a": "(a) 100/s, fast LINE", "b": "(b) max rate, fast LINE", "c": "(c) 200/s, LINE 2 s per call"}
     if key == "c":
         world.inject_fault("/v2/bot/", latency=2.0, times=-1)
+    cpu_before, bench_before = bot.cpu_seconds(), time.process_time()
     try:
         if key == "a":
             sent, took = load.at_rate(100, seconds, threads=64)
@@ -262,8 +288,9 @@ def scenario(key: str, bot: Gunicorn, port: int, line: LocalLineServer, seconds:
         else:
             sent, took = load.at_rate(200, seconds, threads=400)
         load_end = time.time()
-        figures = Figures(labels[key], sent, took)
+        figures = Figures(labels[key], sent, took, bench_cpu=time.process_time() - bench_before)
         collect(world, figures, after, load_end, wait=90.0)
+        figures.cpu = bot.cpu_seconds() - cpu_before
     finally:
         world.clear_faults()
     figures.rss = bot.peak_rss()
@@ -283,12 +310,14 @@ def long_case(bot: Gunicorn, port: int, line: LocalLineServer, seconds: float) -
             asked.append(elapsed)
             threading.Thread(target=lambda: summaries.append(load.post("สรุป", COORDINATOR))).start()
 
+    cpu_before = bot.cpu_seconds()
     sent, took = load.at_rate(20, seconds, threads=64, extra=ask)
     deadline = time.time() + 30
     while len(summaries) < len(asked) and time.time() < deadline:
         time.sleep(0.05)
     figures = Figures("(d) สรุป of 10,000 projects + 20/s", sent + summaries, took)
     collect(world, figures, after, time.time(), wait=120.0)
+    figures.cpu = bot.cpu_seconds() - cpu_before
     taken = sorted(figures.replies[s.token] - s.at for s in summaries if s.token in figures.replies)
     figures.rss = bot.peak_rss()
     return figures, taken

@@ -11,13 +11,16 @@ row (``next_attempt_at``) for the sweeper, never slept on, so LINE delivers it a
 most once and no thread waits.
 
 No database transaction is open while a call to LINE is in flight: a row is taken
-("sending") in one short transaction and closed in another.
+("sending") in one short transaction and closed in another. The worker takes the rows
+an event batch wrote in one UPDATE and sends them as they are (no read back); the
+ends of many sends are recorded together (``Finisher``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.services import Services
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 FINAL = ("sent", "failed", "dropped", "unknown")
 # Hands a row to a delivery pool: (row id, its deadline, stale_before for a row cut off mid-send).
 Submit = Callable[[int, datetime | None, datetime | None], None]
+# Records how a send ended: (row id, status, error, quota cost) -> the status.
+Finish = Callable[..., str]
 
 
 def deliver(services: Services, row_id: int, *, stale_before: datetime | None = None) -> str:
@@ -47,22 +52,76 @@ def deliver(services: Services, row_id: int, *, stale_before: datetime | None = 
         row = outbox.begin_sending(session, row_id, stale_before=stale_before)
     if row is None:
         return "taken"
+    return send_taken(services, row)
+
+
+def take(services: Services, row_ids: Sequence[int]) -> list[OutboxMessage]:
+    """Take the pending rows an event batch just wrote for sending, in one transaction
+    (one UPDATE); each comes back whole, so sending it needs no read."""
+    if not row_ids:
+        return []
+    with services.sessions() as session, session.begin():
+        return outbox.begin_sending_many(session, row_ids)
+
+
+def send_taken(services: Services, row: OutboxMessage, finish: Finish | None = None) -> str:
+    """Send a row this caller has taken ("sending"). ``finish`` records how it ended
+    (by default at once, in a transaction of its own)."""
+    done: Finish = finish or (lambda row_id, status, error=None, cost=0: _finish(services, row_id, status, error=error, cost=cost))
     if row.kind == "reply":
-        status = _reply(services, row)
+        status = _reply(services, row, done)
         if status != "expired":
             return status
         if services.settings.expired_reply_policy == "drop":
-            return _finish(services, row.id, "dropped", error="reply token expired; policy: drop")
+            return done(row.id, "dropped", "reply token expired; policy: drop")
         log.warning("reply token expired for outbox %s; falling back to a push", row.id)
         with services.sessions() as session, session.begin():
             fresh = session.get(OutboxMessage, row.id)
             assert fresh is not None
             fresh.kind, fresh.fallback_push, fresh.reply_token = "push", True, None
         row.kind, row.fallback_push = "push", True
-    return _push(services, row)
+    return _push(services, row, done)
 
 
-def _reply(services: Services, row: OutboxMessage) -> str:
+class Finisher:
+    """Records how sends ended, many rows in one transaction: a delivery thread that
+    finds no write in progress writes what has gathered (its own and others'), the
+    others only add theirs (group commit; on SQLite one write lock for many sends).
+    A row whose end was never written stays "sending" and is the sweeper's."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._lock = threading.Lock()
+        self._pending: list[tuple[int, str, str | None, int]] = []
+        self._writing = False
+
+    def __call__(self, row_id: int, status: str, error: str | None = None, cost: int = 0) -> str:
+        if status in ("failed", "dropped", "unknown"):
+            log.error("outbox %s %s: %s", row_id, status, error)
+        with self._lock:
+            self._pending.append((row_id, status, error, cost))
+            if self._writing:
+                return status
+            self._writing = True
+        try:
+            while True:
+                with self._lock:
+                    ends, self._pending = self._pending, []
+                    if not ends:
+                        self._writing = False
+                        return status
+                try:
+                    with self._services.sessions() as session, session.begin():
+                        outbox.finish_many(session, ends)
+                except Exception:  # noqa: BLE001 - the rows stay "sending"; the sweeper settles them
+                    log.exception("outbox: the end of %d sends not recorded", len(ends))
+        except BaseException:
+            with self._lock:
+                self._writing = False
+            raise
+
+
+def _reply(services: Services, row: OutboxMessage, finish: Finish) -> str:
     if row.token_expires_at is not None and utcnow() >= row.token_expires_at:
         return "expired"
     try:
@@ -76,11 +135,11 @@ def _reply(services: Services, row: OutboxMessage) -> str:
     except LineUnavailable as exc:
         # A timeout after the request went out: LINE may have delivered it. Sending
         # it again could say it twice, so it is left unsent and counted as unknown.
-        return _finish(services, row.id, "unknown", error=f"reply outcome unknown: {exc}")
+        return finish(row.id, "unknown", f"reply outcome unknown: {exc}")
     except LineApiError as exc:
         # The request broke a rule (400) or was not allowed: trying again cannot help.
-        return _finish(services, row.id, "failed", error=str(exc))
-    return _finish(services, row.id, "sent")
+        return finish(row.id, "failed", str(exc))
+    return finish(row.id, "sent")
 
 
 # A reply retried this long before its token expires would likely be too late.
@@ -102,21 +161,21 @@ def _reply_again(services: Services, row: OutboxMessage, exc: LineApiError) -> s
     return "pending"
 
 
-def _push(services: Services, row: OutboxMessage) -> str:
+def _push(services: Services, row: OutboxMessage, finish: Finish) -> str:
     with services.reading() as session:
         reachable = access.can_push(session, row.chat_id)
     if not reachable:
-        return _finish(services, row.id, "dropped", error="the bot left this group or the person blocked it")
+        return finish(row.id, "dropped", "the bot left this group or the person blocked it")
     try:
         services.gateway.push(row.chat_id, outbox.messages_of(row), retry_key=row.retry_key)
     except LineQuotaExhausted as exc:
-        return _finish(services, row.id, "failed", error=f"monthly quota exhausted: {exc}")
+        return finish(row.id, "failed", f"monthly quota exhausted: {exc}")
     except (LineRateLimited, LineServerError, LineUnavailable) as exc:
-        return _again(services, row, exc)
+        return _again(services, row, exc, finish)
     except LineApiError as exc:
-        return _finish(services, row.id, "failed", error=str(exc))
+        return finish(row.id, "failed", str(exc))
     # A 409 (LINE took this retry key before) counts as sent: it was delivered once.
-    return _finish(services, row.id, "sent", cost=_cost(services, row.chat_id))
+    return finish(row.id, "sent", None, _cost(services, row.chat_id))
 
 
 def retry_delay(services: Services, attempts: int, exc: LineApiError) -> timedelta:
@@ -125,9 +184,9 @@ def retry_delay(services: Services, attempts: int, exc: LineApiError) -> timedel
     return timedelta(seconds=exc.retry_after if exc.retry_after is not None else min(600.0, base))
 
 
-def _again(services: Services, row: OutboxMessage, exc: LineApiError) -> str:
+def _again(services: Services, row: OutboxMessage, exc: LineApiError, finish: Finish) -> str:
     if row.attempts > services.settings.push_max_retries:
-        return _finish(services, row.id, "failed", error=str(exc))
+        return finish(row.id, "failed", str(exc))
     delay = retry_delay(services, row.attempts, exc)
     log.warning("push outbox %s failed (%s); try %d in %.1fs with the same key",
                 row.id, exc, row.attempts + 1, delay.total_seconds())  # fmt: skip

@@ -1,7 +1,7 @@
 """The delivery pool: threads that only wait on LINE, so many calls are in flight at once.
 
 A call to LINE takes milliseconds, or seconds when LINE is slow; a reply token lives
-about a minute. So delivery is decoupled from processing: the worker hands each
+about a minute (with 200 threads and LINE answering in 2 s, 100 calls a second). So delivery is decoupled from processing: the worker hands each
 outbox row over and goes on with the next event. Rows go out by urgency: replies
 first, the one whose token expires first at the head; then pushes; then the small
 chores (display-name look-ups). Threads are started as work arrives, up to
@@ -17,8 +17,10 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.delivery import deliver
+from bot.delivery import Finisher, deliver, send_taken
 from bot.services import Services
+from storage import outbox
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 REPLY, PUSH, CHORE, STOP = 0, 1, 2, 9
@@ -37,11 +39,19 @@ class DeliveryPool:
         self._idle = 0
         self._stopping = False
         self._names = itertools.count()
+        self._finish = Finisher(services)
 
     def send(self, row_id: int, deadline: datetime | None, stale_before: datetime | None = None) -> None:
         """Deliver an outbox row soon: the nearer its deadline, the sooner."""
         rank, key = (REPLY, deadline.timestamp()) if deadline is not None else (PUSH, 0.0)
         self._put(rank, key, lambda: deliver(self._services, row_id, stale_before=stale_before))
+
+    def send_taken(self, row: OutboxMessage) -> None:
+        """Deliver a row already taken for sending (``bot.delivery.take``), as it is;
+        the ends of such sends are recorded together."""
+        deadline = outbox.deadline_of(row)
+        rank, key = (REPLY, deadline.timestamp()) if deadline is not None else (PUSH, 0.0)
+        self._put(rank, key, lambda: send_taken(self._services, row, self._finish))
 
     def chore(self, task: Callable[[], object]) -> None:
         """Run a small task that waits on LINE, after every pending send."""

@@ -1,18 +1,29 @@
-"""Processing one claimed event: its unit of work runs the use case in one transaction
-with the replies written to the outbox and the inbox "done" mark, commits, then
-applies the conversation state held back; the rows written go to delivery.
+"""Processing claimed events. A claimed batch (each event of a different chat) runs in
+one unit of work: one transaction, and inside it one savepoint per event holding that
+event's effects, its replies written to the outbox and its inbox "done" mark. The
+transaction commits once for the whole batch, or every ``HOLD`` seconds of work if
+sooner (one write lock on SQLite, one round trip on PostgreSQL, instead of one per
+event); then each event's conversation state
+held back is applied; the outbox rows written go to delivery.
 
-A crash in the use case rolls everything back; the event is retried with backoff
-up to ``max_attempts`` times, then parked with its error (never lost, never
-looping). The effects and the "done" mark commit together, so an event's effects
-happen once even if a worker dies and another re-claims it.
+An event whose use case raises rolls back its own savepoint only, and the other
+events of the batch commit as if it had never been there. Whatever went wrong takes
+one path: a dependency outage (Redis, the database) puts the event back uncounted
+(``bot.outage``); anything else, a payload that cannot be read included, is retried
+with backoff up to ``max_attempts`` times, then parked with its error (never lost,
+never looping). An event's effects and its "done" mark are in the same savepoint, so
+they commit together or not at all: an event's effects happen once even if a worker
+dies and another re-claims it. If the batch's transaction itself fails (the database
+went away, a commit refused), each event is tried again alone.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -27,9 +38,15 @@ from handlers.membership import observe
 from handlers.reminders import with_reminder_line
 from plans.errors import LostLease
 from storage import access, inbox, outbox
+from storage.access_models import Person
+from storage.db import utcnow
+from storage.state import StateStore
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+# How long one unit of work goes on taking the batch's next event before it commits.
+HOLD = 0.02
+NAME_KEPT = timedelta(days=1)  # a display name is looked up again after a day
 
 
 @dataclass(frozen=True)
@@ -51,71 +68,137 @@ class Result:
 
 
 class UnitOfWork:
-    """One event's transaction. ``with UnitOfWork(services) as uow:`` begins it;
-    ``uow.commit()`` commits, then applies the state writes held back (state follows
-    the commit, never precedes it); leaving without ``commit()`` rolls back."""
+    """A batch's transaction. ``with UnitOfWork(services) as uow:`` begins it; each
+    event runs in ``with uow.event() as deps:`` (its savepoint: leaving it by an
+    exception undoes that event only); ``uow.commit()`` commits, then applies the
+    state writes each event held back (state follows the commit, never precedes it);
+    leaving without ``commit()`` rolls everything back. A batch of one is the plain
+    one-event unit of work."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
         self._committed = False
+        self._held: list[StateStore] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session: Session = self._services.sessions()
         self._transaction: SessionTransaction = self.session.begin()
-        self.deps = Deps(
+        self.now = self._services.clock()
+        return self
+
+    @contextmanager
+    def event(self) -> Iterator[Deps]:
+        """One event's savepoint and its own view of the conversation state."""
+        savepoint = self.session.begin_nested()
+        deps = Deps(
             session=self.session,
             settings=self._services.settings,
             state=self._services.state.for_session(self.session),
-            now=self._services.clock(),
+            now=self.now,
             files=self._services.files,
             content=lambda message_id: _content(self._services, message_id),
         )
-        return self
+        try:
+            yield deps
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        savepoint.commit()
+        self._held.append(deps.state)
 
     def commit(self) -> None:
         self._transaction.commit()
         self._committed = True
-        try:
-            self.deps.state.flush()
-        except Exception:  # noqa: BLE001 - the event is done; a lost draft step is told on the next message
-            log.exception("conversation state not saved after commit")
+        for state in self._held:
+            try:
+                state.flush()
+            except Exception:  # noqa: BLE001 - the event is done; a lost draft step is told on the next message
+                log.exception("conversation state not saved after commit")
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
-            if not self._committed:
+            if not self._committed and self._transaction.is_active:
                 self._transaction.rollback()
         finally:
             self.session.close()
 
 
 def process(services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Result:
-    """Run one claimed event's use case in its unit of work. Whatever goes wrong goes
-    through one path: a dependency outage puts the event back uncounted; anything else
-    (a bad payload included) is retried with backoff, then parked."""
-    max_attempts = services.settings.max_attempts
-    if claimed.attempts > max_attempts:  # claimed again and again by workers that died on it
-        return _park(services, claimed, f"claimed {claimed.attempts} times without finishing")
+    """Run one claimed event in a unit of work of its own."""
+    return process_batch(services, [claimed], dispatch)[0]
+
+
+def process_batch(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler) -> list[Result]:
+    """Run a claimed batch (independent chats) in as few units of work as its length and
+    ``HOLD`` allow, one savepoint per event; the results are in the batch's order."""
+    results: list[Result] = []
+    while len(results) < len(batch):
+        results += _unit(services, batch[len(results) :], dispatch)
+    return results
+
+
+def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler) -> list[Result]:
+    """One unit of work over the first events of ``batch``: as many as fit in ``HOLD``
+    (at least one), so that on SQLite a webhook waiting for the write lock waits for
+    one short transaction, not a whole batch. Whatever goes wrong goes through one
+    path: a dependency outage puts the event back uncounted; anything else (a bad
+    payload included) is retried with backoff, then parked."""
+    results: list[Result] = []
+    try:
+        with UnitOfWork(services) as uow:
+            started = time.monotonic()
+            for claimed in batch:
+                results.append(_run(uow, services, claimed, dispatch))
+                if time.monotonic() - started >= HOLD:
+                    break
+            uow.commit()
+    except Exception as exc:  # noqa: BLE001 - the transaction itself failed, not one event's use case
+        if len(batch) > 1:
+            log.warning("a unit of work of %d events failed as a whole (%s); trying each alone", len(batch), exc)
+            return [_unit(services, [claimed], dispatch)[0] for claimed in batch]
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if is_outage(exc):
+            return [_defer(services, batch[0], error)]
+        log.exception("processing event %s failed", batch[0].id)
+        return [_failed(services, batch[0], error)]
+    if any(result.status == "done" for result in results):
+        services.outage.recovered()
+    return results
+
+
+def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Result:
+    """One event in its savepoint; what goes wrong in it is settled in the batch's
+    transaction (deferred, retried later or parked), the other events unaffected."""
+    if claimed.attempts > services.settings.max_attempts:  # claimed again and again by workers that died on it
+        error = f"claimed {claimed.attempts} times without finishing"
+        inbox.park(uow.session, claimed.id, error)
+        log.error("event %s parked: %s", claimed.id, error)
+        return Result("parked")
     kind = "?"
     try:
-        event = from_payload(claimed.id, claimed.payload)
-        kind = event.type
-        with UnitOfWork(services) as uow:
-            observe(event, uow.deps)
-            refresh = event if _name_due(event, uow.deps) else None
-            messages = list(dispatch(event, uow.deps))
-            outgoing = queue(uow.deps, event, messages) if messages and event.mode == "active" else []
+        with uow.event() as deps:
+            event = from_payload(claimed.id, claimed.payload)
+            kind = event.type
+            person = observe(event, deps)
+            refresh = event if _name_due(event, deps, person) else None
+            messages = list(dispatch(event, deps))
+            outgoing = queue(deps, event, messages) if messages and event.mode == "active" else []
             inbox.mark_done(uow.session, claimed.id, attempt=claimed.attempts)
-            uow.commit()
     except LostLease:
         log.warning("event %s was re-claimed by another worker; its work is theirs", claimed.id)
         return Result("lost")
     except Exception as exc:  # noqa: BLE001 - any failure: defer (outage), else retry, then park
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         if is_outage(exc):
-            return _defer(services, claimed, error)
+            inbox.defer(uow.session, claimed.id, error, delay=services.outage.deferred(error))
+            return Result("deferred")
         log.exception("processing event %s (%s) failed", claimed.id, kind)
-        return _failed(services, claimed, error)
-    services.outage.recovered()
+        status = inbox.mark_failed(uow.session, claimed.id, error, max_attempts=services.settings.max_attempts)
+        if status == "parked":
+            log.error("event %s parked after %d attempts: %s", claimed.id, claimed.attempts, error)
+            return Result("parked")
+        return Result("retry")
     return Result("done", outgoing, refresh)
 
 
@@ -138,24 +221,20 @@ def _failed(services: Services, claimed: inbox.Claimed, error: str) -> Result:
     return Result("retry")
 
 
-def _park(services: Services, claimed: inbox.Claimed, error: str) -> Result:
-    with services.sessions() as session, session.begin():
-        inbox.park(session, claimed.id, error)
-    log.error("event %s parked: %s", claimed.id, error)
-    return Result("parked")
-
-
 def _content(services: Services, message_id: str) -> tuple[bytes, str]:
     found = services.gateway.message_content(message_id, limit=services.settings.max_file_bytes)
     return found.data, found.content_type
 
 
-def _name_due(event: IncomingEvent, deps: Deps) -> bool:
-    """Whether the person's display name is a day old or unknown (the row ``observe``
-    just loaded, so no extra query); the look-up itself happens after the commit."""
+def _name_due(event: IncomingEvent, deps: Deps, person: Person | None) -> bool:
+    """Whether the person's display name is a day old or unknown (from the row
+    ``observe`` just loaded when it did, so no extra query); the look-up itself
+    happens after the commit."""
     if not event.user_id or event.type in ("unfollow", "leave", "memberLeft"):
         return False
-    return access.needs_name_refresh(deps.session, event.user_id)
+    if person is not None:
+        return person.name_refreshed_at is None or person.name_refreshed_at < utcnow() - NAME_KEPT
+    return access.needs_name_refresh(deps.session, event.user_id, every=NAME_KEPT)
 
 
 def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message]) -> list[Outgoing]:
@@ -167,7 +246,7 @@ def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message]) -> list
     for start in range(0, len(messages), 5):
         batch = messages[start : start + 5]
         if event.reply_token and start == 0:
-            reply = outbox.enqueue_reply(
+            row_id, expires = outbox.queue_reply(
                 deps.session,
                 chat_id=event.chat_id,
                 reply_token=event.reply_token,
@@ -175,7 +254,7 @@ def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message]) -> list
                 event_time=event.timestamp,
                 inbox_event_id=event.inbox_id,
             )
-            outgoing.append(Outgoing(reply.id, reply.token_expires_at))
+            outgoing.append(Outgoing(row_id, expires))
         else:
             push = outbox.enqueue_push(
                 deps.session,
@@ -201,4 +280,3 @@ def claim(services: Services, *, limit: int, lease: timedelta = LEASE) -> list[i
         return []
     with services.sessions() as session, session.begin():
         return inbox.claim_batch(session, lease=lease, limit=limit, candidates=candidates)
-

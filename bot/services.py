@@ -19,6 +19,7 @@ from bot.outage import OutageAlarm
 from bot.settings import DEFAULT_DATA_DIR, Settings
 from storage.db import make_engine, make_session_factory, read_only_sessions, utcnow
 from storage.files import FileStore, LocalFileStore, S3FileStore
+from storage.inbox import InboxWriter
 from storage.state import DurableStateStore, RedisStateStore, SqlStateStore, StateStore
 
 if TYPE_CHECKING:
@@ -43,6 +44,11 @@ class Services:
     closed: bool = field(default=False)
     # Logs a dependency outage once, and counts the events it deferred.
     outage: OutageAlarm = field(default_factory=OutageAlarm)
+    # The webhook's inbox writes, requests arriving together in one transaction.
+    inbox_writer: InboxWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox_writer = InboxWriter(self.sessions)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

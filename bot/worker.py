@@ -4,9 +4,12 @@ Runs inside the web process by default (one process is a whole deployment), or a
 its own process (`kaona worker`) when the Procfile scales out. Built unstarted by
 the app factory; the entry points start it (`kaona serve`, `bot.wsgi`, `kaona worker`).
 
-One claimer thread claims as many events as there are idle processing threads, in
-one transaction, each of a different chat (so they may run side by side), oldest
-first. It sleeps until told: by the webhook in this process (``notify``), by a
+One claimer thread claims, for each idle processing thread, a batch of up to
+``batch`` events in one transaction, each of a different chat (so they may run side
+by side), oldest first; the processing thread runs the batch in one unit of work
+(``bot.processing.process_batch``: one commit for the batch, a savepoint per event),
+takes the rows it wrote for sending in one UPDATE and hands them to the delivery
+pool as they are. It sleeps until told: by the webhook in this process (``notify``), by a
 processing thread that finished (the next event of that chat may run now), or, in
 `kaona worker` on PostgreSQL (``listen``), by a NOTIFY from any webhook; polling once
 a second is the fallback (an in-process worker leaves other web processes' events
@@ -21,10 +24,10 @@ import queue
 import threading
 import time
 
-from bot.delivery import sweep
+from bot.delivery import sweep, take
 from bot.events import IncomingEvent
 from bot.pool import DeliveryPool
-from bot.processing import claim, process
+from bot.processing import claim, process_batch
 from bot.profiles import refresh_display_name
 from bot.services import Services
 from handlers.deps import Handler
@@ -32,6 +35,9 @@ from handlers.dispatch import dispatch as default_dispatch
 from storage import inbox, wakeup
 
 log = logging.getLogger(__name__)
+# Events per unit of work: enough that a burst costs a few commits, few enough that
+# one slow use case holds back only a handful of others' answers.
+BATCH = 16
 
 
 class Worker:
@@ -45,6 +51,7 @@ class Worker:
         poll: float = 1.0,
         sweep_every: float = 1.0,
         listen: bool = False,
+        batch: int = BATCH,
     ) -> None:
         settings = services.settings
         self._services = services
@@ -53,8 +60,9 @@ class Worker:
         self._poll = poll
         self._listen = listen
         self._sweep_every = sweep_every
+        self._batch = max(1, batch)
         self.pool = DeliveryPool(services, size=delivery_threads or settings.delivery_threads)
-        self._work: queue.Queue[inbox.Claimed | None] = queue.Queue()
+        self._work: queue.Queue[list[inbox.Claimed] | None] = queue.Queue()
         self._cond = threading.Condition()
         self._woken = False
         self._idle = self._count
@@ -117,33 +125,37 @@ class Worker:
                     sweep(self._services, send=self.pool.send)
                 with self._cond:
                     free = self._idle
-                claimed = claim(self._services, limit=free) if free > 0 else []
+                claimed = claim(self._services, limit=free * self._batch) if free > 0 else []
             except Exception:  # noqa: BLE001 - a database hiccup must not kill the thread
                 log.exception("worker: claiming failed; backing off")
                 self._stop.wait(1.0)
                 continue
+            # Full batches (fewest commits), the oldest events in the first.
+            batches = [claimed[n : n + self._batch] for n in range(0, len(claimed), self._batch)]
             with self._cond:
-                self._idle -= len(claimed)
+                self._idle -= len(batches)
                 if not claimed or self._idle == 0:
                     if not self._woken:
                         self._cond.wait(min(self._poll, self._sweep_every))
                     self._woken = False
-            for event in claimed:
-                self._work.put(event)
+            for batch in batches:
+                self._work.put(batch)
 
     def _process_loop(self) -> None:
         while True:
-            claimed = self._work.get()
-            if claimed is None:
+            batch = self._work.get()
+            if batch is None:
                 return
             try:
-                result = process(self._services, claimed, self._dispatch)
-                for out in result.outgoing:
-                    self.pool.send(out.row_id, out.deadline)
-                if result.refresh_name is not None:
-                    self._refresh_later(result.refresh_name)
-            except Exception:  # noqa: BLE001 - a database hiccup: the lease runs out, the event is retried
-                log.exception("worker: event %s not processed", claimed.id)
+                results = process_batch(self._services, batch, self._dispatch)
+                rows = take(self._services, [out.row_id for result in results for out in result.outgoing])
+                for row in rows:
+                    self.pool.send_taken(row)
+                for result in results:
+                    if result.refresh_name is not None:
+                        self._refresh_later(result.refresh_name)
+            except Exception:  # noqa: BLE001 - a database hiccup: the lease runs out, the events are retried
+                log.exception("worker: events %s not processed", [claimed.id for claimed in batch])
             finally:
                 with self._cond:
                     self._idle += 1

@@ -8,24 +8,43 @@ out after its lease and the event becomes claimable again.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.events import chat_of
 from plans.errors import LostLease
-from storage.db import dialect_insert, utcnow
+from storage import wakeup
+from storage.db import UTCDateTime, utcnow
 from storage.models import InboxEvent
 
 HANDLED_TYPES = frozenset(
     {"message", "postback", "follow", "unfollow", "join", "leave", "memberJoined", "memberLeft"}
 )
 ACTIVE = ("pending", "processing")
+# The table itself, for the event path's statements built once (Core: no ORM round on each).
+_TABLE = cast(Table, InboxEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,14 @@ class StoredCount:
 
 def order_key(chat_id: str | None, user_id: str | None) -> str:
     return f"{chat_id or '-'}:{user_id or '-'}"
+
+
+@functools.cache
+def _store_statement(dialect: str) -> Any:
+    """The insert-if-new of one event, built once per backend."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = _TABLE
+    return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(table.c.id)
 
 
 def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> StoredCount:
@@ -71,16 +98,75 @@ def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> Store
         )
     if not rows:
         return StoredCount(0, 0)
-    insert = dialect_insert(session)
-    stmt = (
-        insert(InboxEvent)
-        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-        .returning(InboxEvent.id)
-    )
+    stmt = _store_statement(session.get_bind().dialect.name)
     new = 0
     for row in rows:  # one statement per row keeps RETURNING portable and counts exact
         new += len(session.execute(stmt, row).all())
     return StoredCount(new=new, duplicates=len(rows) - new)
+
+
+@dataclass
+class _Request:
+    events: Sequence[Mapping[str, Any]]
+    stored: StoredCount | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+    def outcome(self) -> StoredCount:
+        if self.error is not None:
+            raise self.error
+        assert self.stored is not None
+        return self.stored
+
+
+@dataclass
+class InboxWriter:
+    """Stores the events of webhook requests that arrive together in one transaction
+    (group commit): a request that finds no write in progress writes every request
+    waiting (its own included) and commits once; the others wait for that commit.
+    Each request returns only when its events are committed, so a 200 still means
+    stored. One lock take and one commit on SQLite for a burst, not one per request."""
+
+    sessions: sessionmaker[Session]
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+    _waiting: list[_Request] = field(default_factory=list)
+    _writing: bool = False
+
+    def store(self, events: Sequence[Mapping[str, Any]]) -> StoredCount:
+        mine = _Request(events)
+        with self._cond:
+            self._waiting.append(mine)
+            while self._writing and not mine.done:
+                self._cond.wait()
+            if mine.done:
+                return mine.outcome()
+            self._writing = True
+            requests, self._waiting = self._waiting, []
+        try:
+            self._write(requests)
+        finally:
+            with self._cond:
+                for request in requests:
+                    request.done = True
+                self._writing = False
+                self._cond.notify_all()
+        return mine.outcome()
+
+    def _write(self, requests: list[_Request]) -> None:
+        try:
+            with self.sessions() as session, session.begin():
+                counts = [store_events(session, request.events) for request in requests]
+                if any(count.new for count in counts):
+                    wakeup.announce(session)
+        except Exception as exc:  # noqa: BLE001 - handed to the requests, or each written alone
+            if len(requests) > 1:
+                for request in requests:
+                    self._write([request])
+                return
+            requests[0].error = exc
+            return
+        for request, count in zip(requests, counts, strict=True):
+            request.stored = count
 
 
 @dataclass(frozen=True)
@@ -94,7 +180,7 @@ class Claimed:
     event_ts: int
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """May run now, and no older event of its order key is still pending or processing."""
     older = aliased(InboxEvent)
     due = or_(
@@ -112,16 +198,39 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return and_(due, ~blocked_by_older)
 
 
-def _claimable_query(now: datetime, limit: int) -> Select[Any]:
+def _claimable_query(now: datetime | BindParameter[datetime], limit: int | BindParameter[int]) -> Select[Any]:
     # At most one event per order key can pass ``blocked_by_older``: the oldest. So a
     # batch holds independent chats only, and they may be handled side by side.
     return select(InboxEvent.id).where(_claimable(now)).order_by(InboxEvent.event_ts, InboxEvent.id).limit(limit)
 
 
+class _Claims:
+    """The claim's statements, built once with parameters (building and keying them
+    anew on every claim cost more than running them)."""
+
+    def __init__(self) -> None:
+        now = bindparam("now", type_=UTCDateTime())
+        limit = bindparam("limit", type_=Integer())
+        self.look = _claimable_query(now, limit)
+        self.lock = self.look.with_for_update(skip_locked=True, of=InboxEvent)
+        self.take = (
+            update(InboxEvent)
+            .where(InboxEvent.id.in_(bindparam("ids", expanding=True)), _claimable(now))
+            .values(status="processing", lease_until=bindparam("lease_until", type_=UTCDateTime()),
+                    attempts=InboxEvent.attempts + 1)
+            .returning(InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.attempts, InboxEvent.payload,
+                       InboxEvent.event_ts)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+
+
+_CLAIMS = _Claims()
+
+
 def claimable_ids(session: Session, *, limit: int, now: datetime | None = None) -> list[int]:
     """The events a claim would take, read without locking anything (for a look in a
     read-only transaction before ``claim_batch``, which checks them again)."""
-    return list(session.scalars(_claimable_query(now or utcnow(), limit)))
+    return list(session.scalars(_CLAIMS.look, {"now": now or utcnow(), "limit": limit}))
 
 
 def any_claimable(session: Session, *, now: datetime | None = None) -> bool:
@@ -142,21 +251,12 @@ def claim_batch(
     ``claimable_ids``) skips the search: each is claimed only if still claimable."""
     now = now or utcnow()
     if candidates is None:
-        query = _claimable_query(now, limit).with_for_update(skip_locked=True, of=InboxEvent)
-        candidates = list(session.scalars(query))
+        candidates = list(session.scalars(_CLAIMS.lock, {"now": now, "limit": limit}))
     if not candidates:
         return []
     # A conditional update: of two workers racing for one event, one wins; and an event
     # claimable a moment ago but no longer (claimed, or an older one arrived) stays.
-    won = session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id.in_(candidates[:limit]), _claimable(now))
-        .values(status="processing", lease_until=now + lease, attempts=InboxEvent.attempts + 1)
-        .returning(
-            InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.attempts, InboxEvent.payload, InboxEvent.event_ts
-        )
-        .execution_options(synchronize_session=False)
-    )
+    won = session.execute(_CLAIMS.take, {"ids": candidates[:limit], "now": now, "lease_until": now + lease})
     claimed = [Claimed(*row) for row in won]
     return sorted(claimed, key=lambda c: (c.event_ts, c.id))
 
@@ -167,16 +267,19 @@ def claim_next(session: Session, *, lease: timedelta, now: datetime | None = Non
     return claimed[0] if claimed else None
 
 
+_MARK_DONE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("event_id"), _TABLE.c.status == "processing",
+           _TABLE.c.attempts == bindparam("attempt"))
+    .values(status="done", processed_at=bindparam("processed_at"), lease_until=None, last_error=None)
+)  # fmt: skip
+
+
 def mark_done(session: Session, event_id: int, *, attempt: int) -> None:
     """Close an event in the transaction that applied its effects. If the claim was
     lost (the lease ran out and another worker re-claimed it), raise LostLease so the
     caller rolls back and the effects are applied once, by the other worker."""
-    result = session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == event_id, InboxEvent.status == "processing", InboxEvent.attempts == attempt)
-        .values(status="done", processed_at=utcnow(), lease_until=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_MARK_DONE, {"event_id": event_id, "attempt": attempt, "processed_at": utcnow()})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LostLease(f"inbox event {event_id}: claim {attempt} lost")
 
