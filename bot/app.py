@@ -104,7 +104,12 @@ def health(services: Services) -> tuple[Response, int]:
     settings = services.settings
     database = services.database_ok()
     redis = services.redis_ok()
-    revision = schema_revision(services.engine) if database else None
+    revision = None
+    if database:
+        try:
+            revision = schema_revision(services.engine)
+        except SQLAlchemyError:  # gone between the two looks
+            database = False
     oldest: float | None = None
     if database and revision == HEAD_REVISION:
         try:

@@ -52,7 +52,7 @@ def deliver(services: Services, row_id: int, *, stale_before: datetime | None = 
         row = outbox.begin_sending(session, row_id, stale_before=stale_before)
     if row is None:
         return "taken"
-    return send_taken(services, row)
+    return send_taken(services, row, resend=stale_before is not None)
 
 
 def take(services: Services, row_ids: Sequence[int]) -> list[OutboxMessage]:
@@ -64,12 +64,13 @@ def take(services: Services, row_ids: Sequence[int]) -> list[OutboxMessage]:
         return outbox.begin_sending_many(session, row_ids)
 
 
-def send_taken(services: Services, row: OutboxMessage, finish: Finish | None = None) -> str:
+def send_taken(services: Services, row: OutboxMessage, finish: Finish | None = None, *, resend: bool = False) -> str:
     """Send a row this caller has taken ("sending"). ``finish`` records how it ended
-    (by default at once, in a transaction of its own)."""
+    (by default at once, in a transaction of its own). ``resend``: the row was cut off
+    mid-send by a process that died, so LINE may have taken it already."""
     done: Finish = finish or (lambda row_id, status, error=None, cost=0: _finish(services, row_id, status, error=error, cost=cost))
     if row.kind == "reply":
-        status = _reply(services, row, done)
+        status = _reply(services, row, done, resend=resend)
         if status != "expired":
             return status
         if services.settings.expired_reply_policy == "drop":
@@ -121,12 +122,14 @@ class Finisher:
             raise
 
 
-def _reply(services: Services, row: OutboxMessage, finish: Finish) -> str:
+def _reply(services: Services, row: OutboxMessage, finish: Finish, *, resend: bool = False) -> str:
     if row.token_expires_at is not None and utcnow() >= row.token_expires_at:
         return "expired"
     try:
         services.gateway.reply(row.reply_token or "", outbox.messages_of(row))
     except InvalidReplyToken:
+        if resend:  # the token was most likely spent by the send that was cut off: no push
+            return finish(row.id, "unknown", "reply cut off mid-send; LINE had taken its token")
         return "expired"
     except (LineRateLimited, LineServerError, LineUnreachable) as exc:
         # LINE certainly did not take it (a 429 or a 5xx answer, or no connection at
@@ -215,10 +218,15 @@ def _cost(services: Services, chat_id: str) -> int:
 
 def sweep(services: Services, *, send: Submit | None = None) -> int:
     """Retry what is due: pushes whose next try has come, rows cut off mid-send, and
-    rows whose worker died before sending. A reply cut off mid-send is marked unknown,
-    not resent (its token may be spent). ``send`` hands rows to a delivery pool;
-    without it they are sent here, one after the other."""
-    stale_after = timedelta(seconds=services.settings.outbox_stale_seconds)
+    rows whose worker died before sending. ``send`` hands rows to a delivery pool;
+    without it they are sent here, one after the other.
+
+    A row is taken for cut off once no live sender can still be waiting on LINE for it
+    (the call's timeouts, plus a margin). Sending it again cannot say it twice: a push
+    carries its retry key, and a reply token is single-use, so LINE refuses a second
+    reply on it ("unknown" then, never a push). A reply whose token has run out is
+    marked unknown: a push could repeat what the cut-off send delivered."""
+    stale_after = min(timedelta(seconds=services.settings.outbox_stale_seconds), in_flight_limit(services))
     stale_before = utcnow() - stale_after
     with services.reading() as session:
         due = [
@@ -226,13 +234,19 @@ def sweep(services: Services, *, send: Submit | None = None) -> int:
             for row in outbox.due_rows(session, stale_after=stale_after)
         ]
     for row_id, status, kind, deadline in due:
-        if status == "sending" and kind == "reply":
+        cut_off = status == "sending"
+        if cut_off and kind == "reply" and (deadline is None or deadline - utcnow() <= REPLY_MARGIN):
             with services.sessions() as session, session.begin():
                 if outbox.give_up_stale_reply(session, row_id, stale_before=stale_before):
-                    log.error("outbox %s: reply cut off mid-send; not retried", row_id)
+                    log.error("outbox %s: reply cut off mid-send and its token has run out; not retried", row_id)
         elif send is not None:
-            send(row_id, deadline, stale_before if status == "sending" else None)
+            send(row_id, deadline, stale_before if cut_off else None)
         else:
-            deliver(services, row_id, stale_before=stale_before if status == "sending" else None)
+            deliver(services, row_id, stale_before=stale_before if cut_off else None)
     return len(due)
 
+
+def in_flight_limit(services: Services) -> timedelta:
+    """The longest a live sender can wait on one call to LINE, with a margin."""
+    settings = services.settings
+    return timedelta(seconds=settings.line_connect_timeout + settings.line_read_timeout + 2.0)

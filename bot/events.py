@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from plans.thai import parse_whole
+
 
 @dataclass(frozen=True)
 class IncomingEvent:
@@ -69,7 +71,7 @@ def from_payload(inbox_id: int, payload: str | dict[str, Any]) -> IncomingEvent:
         message_type=message.get("type"),
         message_id=None if message.get("id") is None else str(message["id"]),
         file_name=message.get("fileName"),
-        file_size=int(message["fileSize"]) if str(message.get("fileSize", "")).isdigit() else None,
+        file_size=parse_whole(str(message.get("fileSize", "")), max_digits=15),
         text=text,
         command_text=None if text is None else _without_self_mentions(text, mentionees),
         mentions_bot=any(m.get("isSelf") for m in mentionees if isinstance(m, dict)),

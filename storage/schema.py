@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,16 +36,35 @@ class SchemaNotCurrent(KaonaError):
 
 
 def schema_revision(engine: Engine) -> str | None:
-    """The database's Alembic revision; None for a database never migrated."""
-    try:
-        with engine.connect() as connection:
+    """The database's Alembic revision; None for a database never migrated. A database
+    that cannot be reached raises (``SQLAlchemyError``): that is not "never migrated"."""
+    with engine.connect() as connection:
+        try:
             rows = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    except SQLAlchemyError:
-        return None  # no alembic_version table: an empty database
+        except SQLAlchemyError:
+            return None  # no alembic_version table: an empty database
     return ",".join(sorted(rows)) if rows else None
 
 
-def ensure_schema(engine: Engine) -> str:
+def _revision_when_reachable(engine: Engine, wait: float) -> str | None:
+    """The revision, waiting up to ``wait`` seconds for a database that is down (a
+    process may start while it restarts), then refusing with the reason."""
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return schema_revision(engine)
+        except SQLAlchemyError as exc:
+            if time.monotonic() >= deadline:
+                where = engine.url.render_as_string(hide_password=True)
+                raise SchemaNotCurrent(f"the database {where} cannot be reached: {exc.__class__.__name__}") from exc
+            if not told:
+                log.warning("database not reachable at start; waiting up to %.0f s", wait)
+                told = True
+            time.sleep(1.0)
+
+
+def ensure_schema(engine: Engine, *, wait: float = 60.0) -> str:
     """At a process's start (web, worker, clock): the schema this code needs, or a refusal.
 
     On SQLite, the embedded default, a database that is behind is brought up to date
@@ -55,7 +75,7 @@ def ensure_schema(engine: Engine) -> str:
     the release step owns the schema, and a process started without it refuses with
     :class:`SchemaNotCurrent` naming ``kaona migrate``.
     """
-    current = schema_revision(engine)
+    current = _revision_when_reachable(engine, wait)
     if current == HEAD_REVISION:
         return current
     if engine.dialect.name == "sqlite":

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.settings import Settings
 from plans.errors import KaonaError
 from plans.matching import Candidate, matches
+from plans.thai import parse_whole
 from storage.plan_models import Project
 
 
@@ -25,8 +26,9 @@ def open_database() -> tuple[Engine, sessionmaker[Session]]:
 def resolve_project(session: Session, key: str) -> Project:
     """A project by code, #id (or a bare id), or a name fragment that fits only one."""
     key = key.strip()
-    if key.lstrip("#").isdigit():
-        found = session.get(Project, int(key.lstrip("#")))
+    project_id = parse_whole(key.lstrip("#"))
+    if project_id is not None:
+        found = session.get(Project, project_id)
         if found is not None:
             return found
     by_code = list(session.scalars(select(Project).where(Project.code == key)))

@@ -231,3 +231,42 @@ def test_a_row_whose_worker_died_before_sending_is_delivered_by_the_sweeper(bot_
                              else "UPDATE outbox SET created_at = datetime(created_at, '-1 minute')")  # fmt: skip
     assert sweep(bot.services) == 1
     assert len(bot.world.deliveries(kind="push")) == 1
+
+
+def _reply_cut_off_mid_send(bot: RunningBot, token: str) -> int:
+    """A reply row as a process leaves it that was killed during the call to LINE."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from storage.db import utcnow
+    from storage.models import OutboxMessage
+
+    with bot.services.sessions() as session, session.begin():
+        row = outbox.enqueue_reply(session, chat_id="U1", reply_token=token,
+                                   messages=[{"type": "text", "text": "รับทราบ"}], event_time=utcnow())
+        row_id = row.id
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+            status="sending", attempts=1, next_attempt_at=utcnow() - timedelta(seconds=20)))
+    return row_id
+
+
+def test_a_reply_cut_off_before_it_reached_line_is_sent_again_within_its_minute(bot_factory) -> None:
+    """Issue 14's kill -9 run: a process killed after taking a reply and before LINE got
+    the call left it "sending"; it used to be marked unknown and the person got nothing."""
+    bot: RunningBot = bot_factory(outbox_stale_seconds=120)
+    token = bot.world.issue_reply_token(user_source("U1"))
+    row_id = _reply_cut_off_mid_send(bot, token)
+    sweep(bot.services)
+    assert status_of(bot, row_id) == "sent"
+    assert [(d.kind, d.to) for d in bot.world.deliveries()] == [("reply", "U1")]
+
+
+def test_a_reply_cut_off_after_line_took_it_is_not_said_twice(bot_factory) -> None:
+    bot: RunningBot = bot_factory(outbox_stale_seconds=120)
+    token = bot.world.issue_reply_token(user_source("U1"))
+    row_id = _reply_cut_off_mid_send(bot, token)
+    bot.services.gateway.reply(token, [{"type": "text", "text": "รับทราบ"}])  # the cut-off call did arrive
+    sweep(bot.services)
+    assert status_of(bot, row_id) == "unknown"
+    assert [d.kind for d in bot.world.deliveries()] == ["reply"]  # once, and no push

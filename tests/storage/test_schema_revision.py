@@ -50,3 +50,13 @@ def test_a_database_ahead_of_the_code_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SchemaNotCurrent, match="kaona migrate"):
         ensure_schema(engine)
     engine.dispose()
+
+
+def test_a_database_that_cannot_be_reached_is_not_called_unmigrated() -> None:
+    """A process started while PostgreSQL restarts waited for nothing and said the
+    database was never migrated (the fault scripts' outages run lost its clock)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/none", connect_args={"connect_timeout": 1})
+    with pytest.raises(SchemaNotCurrent, match="cannot be reached"):
+        ensure_schema(engine, wait=1.5)
