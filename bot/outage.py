@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -55,29 +56,47 @@ class OutageAlarm:
         self._lock = threading.Lock()
         self._since: float | None = None
         self._deferred = 0
+        self._ids: set[int] = set()  # events deferred in this outage
+        self._held: dict[int, str] = {}  # events claimed here that could not be put back yet
 
     @property
     def active(self) -> bool:
         return self._since is not None
 
-    def deferred(self, error: str) -> float:
-        """An event was put back because of ``error``; returns how long it should wait."""
+    def deferred(self, error: str, event_id: int | None = None) -> float:
+        """An event was put back because of ``error`` (or, without ``event_id``, the
+        worker could not even claim); returns how long the event should wait."""
         with self._lock:
-            self._deferred += 1
+            if event_id is not None:
+                self._deferred += 1
+                self._ids.add(event_id)
             if self._since is None:
                 self._since = time.monotonic()
                 log.error("dependency outage: %s; events are kept and retried until it answers", error)
             elapsed = time.monotonic() - self._since
         return min(MAX_DELAY, FIRST_DELAY + elapsed / 3)
 
-    def recovered(self) -> None:
-        """An event went through: if an outage was on, it is over."""
+    def hold(self, event_id: int, error: str) -> None:
+        """An event this process claimed could not be put back (the database is down):
+        kept here, and put back as soon as the database answers, not when its lease
+        runs out a minute later."""
+        with self._lock:
+            self._held[event_id] = error
+
+    def take_held(self) -> dict[int, str]:
+        with self._lock:
+            held, self._held = self._held, {}
+        return held
+
+    def recovered(self, done: Iterable[int] = ()) -> None:
+        """Events went through (``done``, their ids): the outage is over once one it
+        deferred does (an event that needs nothing of what is down proves nothing)."""
         if self._since is None:
             return
         with self._lock:
-            if self._since is None:
+            if self._since is None or (self._ids and not self._ids.intersection(done)):
                 return
             lasted, count = time.monotonic() - self._since, self._deferred
-            self._since, self._deferred = None, 0
+            self._since, self._deferred, self._ids = None, 0, set()
         log.warning("dependency outage over after %.0f s; %d event(s) were deferred and are being answered",
                     lasted, count)

@@ -162,8 +162,8 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler)
             return [_defer(services, batch[0], error)]
         log.exception("processing event %s failed", batch[0].id)
         return [_failed(services, batch[0], error)]
-    if any(result.status == "done" for result in results):
-        services.outage.recovered()
+    if services.outage.active:
+        services.outage.recovered(c.id for c, r in zip(batch, results, strict=False) if r.status == "done")
     return results
 
 
@@ -191,7 +191,7 @@ def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: 
     except Exception as exc:  # noqa: BLE001 - any failure: defer (outage), else retry, then park
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         if is_outage(exc):
-            inbox.defer(uow.session, claimed.id, error, delay=services.outage.deferred(error))
+            inbox.defer(uow.session, claimed.id, error, delay=services.outage.deferred(error, claimed.id))
             return Result("deferred")
         log.exception("processing event %s (%s) failed", claimed.id, kind)
         status = inbox.mark_failed(uow.session, claimed.id, error, max_attempts=services.settings.max_attempts)
@@ -203,13 +203,31 @@ def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: 
 
 
 def _defer(services: Services, claimed: inbox.Claimed, error: str) -> Result:
-    delay = services.outage.deferred(error)
+    delay = services.outage.deferred(error, claimed.id)
     try:
         with services.sessions() as session, session.begin():
             inbox.defer(session, claimed.id, error, delay=delay)
-    except Exception:  # noqa: BLE001 - the database itself is down: the lease runs out, the event comes back
-        log.debug("event %s: could not defer; its lease will run out", claimed.id, exc_info=True)
+    except Exception:  # noqa: BLE001 - the database itself is down: put back once it answers
+        services.outage.hold(claimed.id, error)
     return Result("deferred")
+
+
+def put_back_held(services: Services) -> int:
+    """Put back the events this process claimed during a database outage but could not
+    release then; if the database is still down they stay held. Returns how many."""
+    held = services.outage.take_held()
+    if not held:
+        return 0
+    try:
+        with services.sessions() as session, session.begin():
+            for event_id, error in held.items():
+                inbox.defer(session, event_id, error, delay=0.0)
+    except Exception:  # noqa: BLE001 - still down: try again on the next round
+        for event_id, error in held.items():
+            services.outage.hold(event_id, error)
+        return 0
+    log.info("%d event(s) held during the outage put back", len(held))
+    return len(held)
 
 
 def _failed(services: Services, claimed: inbox.Claimed, error: str) -> Result:

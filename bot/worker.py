@@ -26,8 +26,9 @@ import time
 
 from bot.delivery import sweep, take
 from bot.events import IncomingEvent
+from bot.outage import is_outage
 from bot.pool import DeliveryPool
-from bot.processing import claim, process_batch
+from bot.processing import claim, process_batch, put_back_held
 from bot.profiles import refresh_display_name
 from bot.services import Services
 from handlers.deps import Handler
@@ -122,12 +123,16 @@ class Worker:
             try:
                 if time.monotonic() - last_sweep >= self._sweep_every:
                     last_sweep = time.monotonic()
+                    put_back_held(self._services)
                     sweep(self._services, send=self.pool.send)
                 with self._cond:
                     free = self._idle
                 claimed = claim(self._services, limit=free * self._batch) if free > 0 else []
-            except Exception:  # noqa: BLE001 - a database hiccup must not kill the thread
-                log.exception("worker: claiming failed; backing off")
+            except Exception as exc:  # noqa: BLE001 - a database hiccup must not kill the thread
+                if is_outage(exc):
+                    self._services.outage.deferred(str(exc).splitlines()[0])  # logged once per outage
+                else:
+                    log.exception("worker: claiming failed; backing off")
                 self._stop.wait(1.0)
                 continue
             # Full batches (fewest commits), the oldest events in the first.

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.localline import text_event, user_source
+from bot.localline import group_source, text_event, user_source
 from storage import inbox
 from storage.db import utcnow
 from storage.models import InboxEvent
@@ -77,16 +77,21 @@ def test_a_redis_outage_parks_nothing_and_every_event_is_answered_once_it_is_bac
     bot.settle()
     caplog.set_level(logging.INFO)
     private_redis.stop()
+    # A wrong binding code is counted in Redis (the guard against guessing): these wait.
     for n in range(1, 6):
-        assert bot.client.send_text(user_source(f"U{n}"), "ช่วยเหลือ").status == 200
+        assert bot.client.send_text(group_source(f"C{n}", f"U{n}"), "ผูกโครงการ 999999").status == 200
+    # Conversations keep their drafts in the database: help is answered meanwhile.
+    bot.client.send_text(user_source("U6"), "ช่วยเหลือ")
+    bot.wait_until(lambda: "U6" in [d.to for d in bot.world.deliveries(kind="reply")])
     # With three tries and backoff the old path parked them all within about 2 s.
-    time.sleep(6)
+    time.sleep(5)
     assert bot.sql("SELECT count(*) FROM inbox_events WHERE status = 'parked'") == [(0,)]
+    assert bot.sql("SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')") == [(5,)]
     private_redis.start()
     bot.settle(timeout=30)
-    assert bot.sql("SELECT status, count(*) FROM inbox_events GROUP BY status") == [("done", 6)]
+    assert bot.sql("SELECT status, count(*) FROM inbox_events GROUP BY status") == [("done", 7)]
     replies = bot.world.deliveries(kind="reply")
-    assert sorted(d.to for d in replies) == [f"U{n}" for n in range(6)]
+    assert sorted(d.to for d in replies) == sorted(["U0", "U6"] + [f"C{n}" for n in range(1, 6)])
     assert bot.sql("SELECT count(*) FROM outbox WHERE fallback_push") == [(0,)]
     alarms = [r for r in caplog.records if "dependency outage:" in r.getMessage()]
     assert len(alarms) == 1  # one alert, not a traceback per try
@@ -134,3 +139,19 @@ def test_an_event_claimed_past_its_attempt_limit_is_parked_without_running(bot_f
     assert rows[0][0] == "parked" and "claimed 4 times" in rows[0][1]
     assert rows[1][0] == "done"
     assert len(bot.world.deliveries(kind="reply")) == 1
+
+
+def test_events_claimed_while_the_database_went_down_are_put_back_when_it_answers(bot_factory) -> None:
+    """They waited out their 60 s lease before (answers arriving late, as pushes)."""
+    from bot.processing import put_back_held
+
+    bot: RunningBot = bot_factory()
+    event = text_event(user_source("U1"), "ช่วยเหลือ", reply_token="t1")
+    _store_raw(bot, event, left_by_a_dead_worker=1)
+    with bot.services.engine.begin() as conn:  # held by this process: its lease still runs
+        conn.execute(update(InboxEvent).values(lease_until=utcnow() + timedelta(minutes=5)))
+    [(event_id,)] = bot.sql("SELECT id FROM inbox_events")
+    bot.services.outage.hold(event_id, "OperationalError: the database is down")
+    assert put_back_held(bot.services) == 1
+    bot.settle(timeout=10)  # answered at once, not after the lease
+    assert bot.sql("SELECT status, attempts FROM inbox_events") == [("done", 1)]
