@@ -167,7 +167,7 @@ def test_events_of_the_wrong_shape_are_400_and_nothing_is_stored(bot: RunningBot
 
 def test_values_the_database_cannot_hold_are_400_never_500(bot: RunningBot) -> None:
     """Issue 14, defect 7: a timestamp of 2^63 or more, an id longer than its column and
-    a NUL character (PostgreSQL text refuses it) answered 500, so LINE would redeliver a
+    a NUL character in an id (PostgreSQL text refuses it) answered 500, so LINE would redeliver a
     batch that can never be stored."""
     good = text_event(user_source("U1"), "ช่วยเหลือ", reply_token="t")
     values = [
@@ -176,7 +176,6 @@ def test_values_the_database_cannot_hold_are_400_never_500(bot: RunningBot) -> N
         {**good, "webhookEventId": "E" * 65},
         {**good, "source": {"type": "user", "userId": "U" * 65}},
         {**good, "source": {"type": "user", "userId": "U1\x00"}},
-        {**good, "message": {**good["message"], "text": "สถานะ\x00"}},
         {**good, "webhookEventId": "E\x00"},
     ]
     for event in values:
