@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from sqlalchemy import bindparam
@@ -42,6 +42,9 @@ from sqlalchemy.engine import Engine
 
 from bot.localline import World, group_source, postback_event, text_event, user_source
 from bot.localline.world import Delivery
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "samples" / "sample_plan.txt"
 UNIT = "สำนักงานเขตตัวอย่าง"
@@ -323,6 +326,27 @@ class Fuzz:
         return Sent(actor, event, kind, data)
 
 
+def set_up(services: Services, world: World, groups: int, solo: int, *, unit: str) -> list[Actor]:
+    """The sample plan in ``unit``, the actors (``cast``), their groups bound to every
+    project but the last group (bound to nothing), and all of them known to LINE."""
+    from handlers.plans import import_plan
+    from storage import access
+    from storage.plans import list_projects
+
+    import_plan(services.sessions, SAMPLE.read_bytes(), SAMPLE.name, unit=unit)
+    actors, members = cast(groups, solo)
+    with services.sessions() as session, session.begin():
+        ids = [p.id for p in list_projects(session)]
+        for group, people in list(members.items())[:-1]:
+            access.bind(session, group, ids, by="fuzz")
+            access.add_members(session, group, people)
+    for group, people in members.items():
+        world.add_group(group, group, people)
+    for actor in actors:
+        world.add_user(actor.user, f"ผู้ทดสอบ {actor.user[-6:]}")
+    return actors
+
+
 def cast(groups: int, people: int) -> tuple[list[Actor], dict[str, list[str]]]:
     """The actors: two people in each group (plus the one-to-one chats of ``people`` more),
     and each group's members."""
@@ -353,9 +377,6 @@ def main() -> int:
     from bot.services import build_services
     from bot.serving import BackgroundServer
     from bot.settings import Settings
-    from handlers.plans import import_plan
-    from storage import access
-    from storage.plans import list_projects
 
     tmp = tempfile.TemporaryDirectory()
     database_url, redis_url, backend = fresh_backend(args.services, tmp.name)
@@ -364,17 +385,7 @@ def main() -> int:
                         redis_url=redis_url, line_api_base_url=line.url, max_attempts=1, worker_threads=4,
                         files_dir=f"{tmp.name}/files")  # fmt: skip
     services = build_services(settings, migrate=True)
-    import_plan(services.sessions, SAMPLE.read_bytes(), SAMPLE.name, unit=UNIT)
-    actors, members = cast(args.groups, args.solo)
-    with services.sessions() as session, session.begin():
-        ids = [p.id for p in list_projects(session)]
-        for group, people in list(members.items())[:-1]:  # the last group is bound to nothing
-            access.bind(session, group, ids, by="fuzz")
-            access.add_members(session, group, people)
-    for group, people in members.items():
-        line.world.add_group(group, group, people)
-    for actor in actors:
-        line.world.add_user(actor.user, f"ผู้ทดสอบ {actor.user[-6:]}")
+    actors = set_up(services, line.world, args.groups, args.solo, unit=UNIT)
     app = start_worker(create_app(settings, services=services))
     server = BackgroundServer(app).start()
     client = WebhookClient(server.url + "/callback", settings.channel_secret, world=line.world)

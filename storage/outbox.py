@@ -23,37 +23,6 @@ REPLY_TOKEN_TTL = timedelta(seconds=60)
 FRESH = timedelta(seconds=30)
 
 
-def enqueue_reply(
-    session: Session,
-    *,
-    chat_id: str,
-    reply_token: str,
-    messages: Sequence[dict[str, Any]],
-    event_time: datetime,
-    inbox_event_id: int | None = None,
-) -> OutboxMessage:
-    now = utcnow()
-    row = OutboxMessage(
-        kind="reply",
-        chat_id=chat_id,
-        reply_token=reply_token,
-        retry_key=str(uuid.uuid4()),
-        purpose="reply",
-        messages=_dump(messages),
-        inbox_event_id=inbox_event_id,
-        status="pending",
-        attempts=0,
-        fallback_push=False,
-        cost=0,
-        token_expires_at=event_time + REPLY_TOKEN_TTL,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
 # Built once: a statement made anew for every reply is keyed and looked up anew too.
 _TABLE = cast(Table, OutboxMessage.__table__)
 _QUEUE_REPLY = insert(_TABLE).returning(_TABLE.c.id)
@@ -81,6 +50,23 @@ def queue_reply(
     ).scalar_one()  # fmt: skip
     return int(row_id), expires
 
+
+
+def enqueue_reply(
+    session: Session,
+    *,
+    chat_id: str,
+    reply_token: str,
+    messages: Sequence[dict[str, Any]],
+    event_time: datetime,
+    inbox_event_id: int | None = None,
+) -> OutboxMessage:
+    """``queue_reply``, returning the row as an object (for callers off the event path)."""
+    row_id, _expires = queue_reply(session, chat_id=chat_id, reply_token=reply_token, messages=messages,
+                                   event_time=event_time, inbox_event_id=inbox_event_id)  # fmt: skip
+    row = session.get(OutboxMessage, row_id)
+    assert row is not None
+    return row
 
 def enqueue_push(
     session: Session,

@@ -6,28 +6,14 @@ is parked, and ยกเลิก then รายงาน starts a fresh report.
 
 from __future__ import annotations
 
-from bench.fuzz_conversations import Actor, Fuzz, cast
-from handlers.plans import import_plan
-from storage import access
-from storage.plans import list_projects
+from bench.fuzz_conversations import Actor, Fuzz, set_up
 from tests.conftest import RunningBot
-from tests.handlers.helpers import SAMPLE, UNIT_A
+from tests.handlers.helpers import UNIT_A
 
 
 def fuzz_bot(bot_factory, groups: int, solo: int) -> tuple[RunningBot, list[Actor]]:
     bot: RunningBot = bot_factory(max_attempts=1, worker_threads=4)
-    import_plan(bot.services.sessions, SAMPLE.read_bytes(), SAMPLE.name, unit=UNIT_A)
-    actors, members = cast(groups, solo)
-    with bot.services.sessions() as session, session.begin():
-        ids = [p.id for p in list_projects(session)]
-        for group, people in list(members.items())[:-1]:  # the last group is bound to nothing
-            access.bind(session, group, ids, by="test")
-            access.add_members(session, group, people)
-    for group, people in members.items():
-        bot.world.add_group(group, group, people)
-    for actor in actors:
-        bot.world.add_user(actor.user, f"ผู้ทดสอบ {actor.user[-6:]}")
-    return bot, actors
+    return bot, set_up(bot.services, bot.world, groups, solo, unit=UNIT_A)
 
 
 def test_random_conversations_are_each_answered_once_and_nothing_is_parked(bot_factory) -> None:
