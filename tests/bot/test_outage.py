@@ -99,17 +99,17 @@ def test_a_redis_outage_parks_nothing_and_every_event_is_answered_once_it_is_bac
     assert [r for r in caplog.records if "dependency outage over" in r.getMessage()]
 
 
-def _store_raw(bot: RunningBot, event: dict, *, left_by_a_dead_worker: int = 0) -> None:
+def _store_raw(bot: RunningBot, event: dict, *, left_by_a_dead_worker: int = 0,
+               lease: timedelta = timedelta(minutes=-5)) -> None:
     """Store an event as the webhook would; or, with ``left_by_a_dead_worker``, as a
-    worker leaves it that died during its n-th claim (processing, lease run out)."""
+    worker leaves it during its n-th claim (processing; by default its lease run out)."""
     with bot.services.sessions() as session, session.begin():
         inbox.store_events(session, [event])
         if left_by_a_dead_worker:
             session.execute(
                 update(InboxEvent)
                 .where(InboxEvent.webhook_event_id == event["webhookEventId"])
-                .values(status="processing", attempts=left_by_a_dead_worker,
-                        lease_until=utcnow() - timedelta(minutes=5))
+                .values(status="processing", attempts=left_by_a_dead_worker, lease_until=utcnow() + lease)
             )
 
 
@@ -147,9 +147,7 @@ def test_events_claimed_while_the_database_went_down_are_put_back_when_it_answer
 
     bot: RunningBot = bot_factory()
     event = text_event(user_source("U1"), "ช่วยเหลือ", reply_token="t1")
-    _store_raw(bot, event, left_by_a_dead_worker=1)
-    with bot.services.engine.begin() as conn:  # held by this process: its lease still runs
-        conn.execute(update(InboxEvent).values(lease_until=utcnow() + timedelta(minutes=5)))
+    _store_raw(bot, event, left_by_a_dead_worker=1, lease=timedelta(minutes=5))  # held here, lease running
     [(event_id,)] = bot.sql("SELECT id FROM inbox_events")
     bot.services.outage.hold(event_id, "OperationalError: the database is down")
     assert put_back_held(bot.services) == 1
