@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class Sent:
     at: float  # wall clock, when the request went out
     ack: float  # seconds until the answer (or the timeout)
     ok: bool
+    error: str = ""  # what went wrong: the status, or the exception's class
 
 
 @dataclass
@@ -104,12 +106,17 @@ class Figures:
             "replies delivered/s": f"{self.reply_rate():,.0f}",
             "last reply after load (s)": "-" if self.last_after_load is None else f"{self.last_after_load:.1f}",
             "replies turned into pushes": f"{self.pushes}",
-            "webhook errors": f"{len(self.sent) - len(ok)}",
+            "webhook errors": _errors(self.sent),
             "never answered": f"{max(0, unanswered)}",
             "bot CPU ms per event": f"{1000 * self.cpu / max(1, len(ok)):.1f}",
             "bench process CPU (cores)": f"{self.bench_cpu / max(self.load_seconds, 1e-9):.2f}",
             "peak RSS MB": rss,
         }
+
+
+def _errors(sent: list[Sent]) -> str:
+    kinds = Counter(s.error for s in sent if not s.ok)
+    return f"{sum(kinds.values())}" + (f" ({', '.join(f'{k} {n}' for k, n in kinds.most_common())})" if kinds else "")
 
 
 class Load:
@@ -140,10 +147,11 @@ class Load:
             response = conn.getresponse()
             response.read()
             ok = response.status == 200
-        except (OSError, http.client.HTTPException):
+            error = "" if ok else f"HTTP {response.status}"
+        except (OSError, http.client.HTTPException) as exc:
             self._local.conn = None
-            ok = False
-        return Sent(token, user, at, time.perf_counter() - started, ok)
+            ok, error = False, type(exc).__name__
+        return Sent(token, user, at, time.perf_counter() - started, ok, error)
 
     def at_rate(self, rate: float, seconds: float, *, threads: int, extra: Callable[[float], None] | None = None) -> tuple[list[Sent], float]:
         """Open loop: one event every 1/rate s, whatever the answers take."""
