@@ -67,8 +67,11 @@ class Sent:
     user: str
     at: float  # wall clock, when the request went out
     ack: float  # seconds until the answer (or the timeout)
-    ok: bool
-    error: str = ""  # what went wrong: the status, or the exception's class
+    error: str = ""  # what went wrong: the status, or the exception's class; "" for a 200
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
 
 
 @dataclass
@@ -146,12 +149,11 @@ class Load:
             conn.request("POST", "/callback", body, headers)
             response = conn.getresponse()
             response.read()
-            ok = response.status == 200
-            error = "" if ok else f"HTTP {response.status}"
+            error = "" if response.status == 200 else f"HTTP {response.status}"
         except (OSError, http.client.HTTPException) as exc:
             self._local.conn = None
-            ok, error = False, type(exc).__name__
-        return Sent(token, user, at, time.perf_counter() - started, ok, error)
+            error = type(exc).__name__
+        return Sent(token, user, at, time.perf_counter() - started, error)
 
     def at_rate(self, rate: float, seconds: float, *, threads: int, extra: Callable[[float], None] | None = None) -> tuple[list[Sent], float]:
         """Open loop: one event every 1/rate s, whatever the answers take."""

@@ -10,19 +10,11 @@ makes the worker refuse to boot, with a message naming `kaona migrate`
 
 from __future__ import annotations
 
-import sys
-
 from bot.app import configure_logging, create_app, start_worker
 from bot.services import build_services
 from bot.settings import Settings
 from storage.schema import ensure_schema
 
-# A thread back from the database or a socket waits for the GIL at most this long
-# (Python's default is 5 ms): a webhook or a PostgreSQL round trip no longer queues
-# behind a busy processing thread (bench.throughput (a) on PostgreSQL: event -> reply
-# p95 141 -> 70 ms, ack p99 54 -> 33 ms in one session's runs).
-SWITCH_INTERVAL = 0.0005
-sys.setswitchinterval(SWITCH_INTERVAL)
 configure_logging()
 settings = Settings.from_env()
 services = build_services(settings)
