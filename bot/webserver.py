@@ -12,8 +12,9 @@ thread. On top of waitress's own limits this adds the two the issue asks for:
   LINE sends its webhooks in one go and gives up after 2 s) of the connection opening
   or the request's first byte, else the connection is closed;
 - one client address holds at most ``KAONA_CONNECTIONS_PER_CLIENT`` connections (per
-  worker process; default 32): past that its connections that are still sending a
-  request, oldest first, are closed. Nothing that is complete is ever closed, so a
+  worker process; default 32): past that its connections that have been sending a
+  request for over half a second, oldest first, are closed (a burst of fresh
+  connections from one address is given that long to send). Nothing that is complete is ever closed, so a
   real webhook that arrives through the same address (a platform's router) is served.
 
 The Procfile's ``web:`` line: ``gunicorn --worker-class bot.webserver.BufferedWorker
@@ -67,24 +68,33 @@ class _Server(TcpWSGIServer):
     channel_class = _Channel
     request_timeout: float = 10.0
     per_client: int = 32
+    grace: float = 0.5
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._by_client: dict[str, set[_Channel]] = defaultdict(set)
         super().__init__(*args, **kwargs)
 
     def admit(self, channel: _Channel) -> None:
-        peers = self._by_client[_client(channel)]
-        peers.add(channel)
+        self._by_client[_client(channel)].add(channel)
+        self._enforce_client_limit(_client(channel), time.monotonic())
+
+    def _enforce_client_limit(self, client: str, now: float) -> None:
+        """Close the client's connections past its limit that have spent over
+        ``grace`` seconds still sending a request, oldest first. Connections just
+        accepted (a burst from one address: a platform's router, a load balancer) are
+        given ``grace`` to send their first bytes; ``maintenance`` looks again."""
+        peers = self._by_client.get(client, ())
         if len(peers) <= self.per_client:
             return
-        # Only connections still sending a request may go; the newest is the one just accepted.
-        sending = sorted((c for c in peers if c is not channel and c.receiving_since is not None
+        cutoff = now - self.grace
+        sending = sorted((c for c in peers if c.receiving_since is not None and c.receiving_since < cutoff
                           and not c.requests and not c.will_close), key=lambda c: c.receiving_since or 0.0)  # fmt: skip
-        for victim in sending[: len(peers) - self.per_client]:
+        victims = sending[: len(peers) - self.per_client]
+        for victim in victims:
             victim.will_close = True
-        if sending:
-            log.warning("client %s holds %d connections (limit %d): closed %d still sending a request",
-                        _client(channel), len(peers), self.per_client, min(len(sending), len(peers) - self.per_client))  # fmt: skip
+        if victims:
+            log.warning("client %s holds %d connections (limit %d): closed %d still sending a request after %g s",
+                        client, len(peers), self.per_client, len(victims), self.grace)  # fmt: skip
 
     def release(self, channel: _Channel) -> None:
         client = _client(channel)
@@ -96,7 +106,10 @@ class _Server(TcpWSGIServer):
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # idle keep-alive connections past channel_timeout
-        cutoff = time.monotonic() - self.request_timeout
+        mono = time.monotonic()
+        for client in [c for c, peers in self._by_client.items() if len(peers) > self.per_client]:
+            self._enforce_client_limit(client, mono)
+        cutoff = mono - self.request_timeout
         late = [c for c in self.active_channels.values()
                 if c.receiving_since is not None and c.receiving_since < cutoff and not c.requests and not c.will_close]  # fmt: skip
         for channel in late:
