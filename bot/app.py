@@ -8,7 +8,6 @@ import logging
 import os
 
 from flask import Flask, Response, jsonify
-from linebot.v3.webhook import WebhookParser
 
 from bot.downloads import blueprint as downloads_blueprint
 from bot.files import files_blueprint
@@ -39,9 +38,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     worker = Worker(services, dispatch=dispatch) if settings.worker_mode == "thread" else None
-    app.extensions["kaona"] = Kaona(
-        settings=settings, services=services, parser=WebhookParser(settings.channel_secret), worker=worker
-    )
+    app.extensions["kaona"] = Kaona(settings=settings, services=services, worker=worker)
     app.register_blueprint(webhook_blueprint)
     app.register_blueprint(files_blueprint)
     app.register_blueprint(downloads_blueprint)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import Flask
-from linebot.v3.webhook import WebhookParser
 
 from bot.services import Services
 from bot.settings import Settings
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
 class Kaona:
     settings: Settings
     services: Services
-    parser: WebhookParser
     worker: Worker | None  # built unstarted; the entry points start it
 
 

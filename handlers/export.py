@@ -21,9 +21,8 @@ from handlers.commands import EXPORT
 from handlers.deps import Deps, Message, viewer_of
 from handlers.queries import pick_project
 from handlers.summary import summary_of
-from plans.official_form import ProjectSheet, ReportEntry, form_json, official_report
+from plans.official_form import ProjectForm, ProjectSheet, ReportEntry, form_json, official_report
 from plans.summary import Summary, summary_json
-from plans.workbook import ProjectForm, build_workbook
 from storage import access, attachments
 from storage.plan_models import ProgressReport, Project
 from storage.plans import plan_steps
@@ -155,6 +154,10 @@ def workbook_bytes(
     session: Session, ids: Select[Any], *, on: date, tolerance: Decimal = Decimal(0), fiscal_year: int | None = None
 ) -> bytes:
     """The workbook of the projects ``ids`` selects (of one fiscal year), as xlsx bytes."""
+    from plans.workbook import (
+        build_workbook,  # openpyxl (and PIL, lxml): ~13 MB, loaded when first needed
+    )
+
     summary = summary_of(session, ids, on, tolerance=tolerance, fiscal_year=fiscal_year)
     chosen = [p.id for p in summary.projects] if summary else []
     book = build_workbook(summary, project_forms(session, chosen), on=on)

@@ -67,6 +67,15 @@ class ReportEntry:
 
 
 @dataclass(frozen=True)
+class ProjectForm:
+    """One project's form: its header block and its reports, as plain data."""
+
+    id: int
+    sheet: ProjectSheet
+    entries: Sequence[ReportEntry]
+
+
+@dataclass(frozen=True)
 class Period:
     """A fiscal month or quarter: the plan at its end and the latest reported % by then."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -22,8 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from plans.official_form import (
     NO_BUDGET,
     TITLE,
-    ProjectSheet,
-    ReportEntry,
+    ProjectForm,
     monthly,
     on_plan_text,
     on_target_text,
@@ -51,12 +49,6 @@ REPORT_HEADERS = (
     ("งบประมาณที่เบิกใช้ (บาท)", 16), ("เป็นไปตามแผน", 16), ("เป็นไปตามเป้าหมาย", 18), ("หมายเหตุ", 40),
 )  # fmt: skip
 
-
-@dataclass(frozen=True)
-class ProjectForm:
-    id: int
-    sheet: ProjectSheet
-    entries: Sequence[ReportEntry]
 
 
 def build_workbook(summary: Summary | None, forms: Sequence[ProjectForm], *, on: date) -> Workbook:
