@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.gateway import LineGateway
 from bot.outage import OutageAlarm
 from bot.settings import DEFAULT_DATA_DIR, Settings
-from storage.db import make_engine, make_session_factory, read_only_sessions, utcnow
+from storage.db import (
+    make_engine,
+    make_session_factory,
+    read_only_sessions,
+    urgent_sessions,
+    utcnow,
+)
 from storage.files import FileStore, LocalFileStore, S3FileStore
 from storage.inbox import InboxWriter
 from storage.state import DurableStateStore, RedisStateStore, SqlStateStore, StateStore
@@ -48,7 +54,7 @@ class Services:
     inbox_writer: InboxWriter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.inbox_writer = InboxWriter(self.sessions)
+        self.inbox_writer = InboxWriter(urgent_sessions(self.engine))
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

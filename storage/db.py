@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from storage.sqlite import BUSY_SECONDS, READ_ONLY, WriterTurns, sqlite_pragmas
+from storage.sqlite import BUSY_SECONDS, READ_ONLY, URGENT, WriterTurns, sqlite_pragmas
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -78,6 +78,12 @@ def read_only_sessions(engine: Engine) -> sessionmaker[Session]:
     """Sessions for steps that only read (idle polls, the sweeper's look, checks before a
     send): on SQLite they take no write lock. Writing through them is a mistake."""
     return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+def urgent_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for the webhook's writes, which LINE waits on: on SQLite they take the
+    writer's turn before the worker's (``storage.sqlite.WriterTurns``)."""
+    return sessionmaker(engine.execution_options(**{URGENT: True}), expire_on_commit=False)
 
 
 def dialect_insert(session: Session) -> Callable[..., Any]:

@@ -7,14 +7,18 @@ upgrades from a read lock to a write lock between threads or processes.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
 
+log = logging.getLogger(__name__)
 READ_ONLY = "kaona_read_only"
+URGENT = "kaona_urgent"
 BUSY_SECONDS = 30
 
 
@@ -27,7 +31,80 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # No checkpoint inside a commit (it copies the WAL into the database file and syncs
+    # it: tens of milliseconds, sometimes hundreds, with the write lock held and a
+    # webhook waiting): the writers hand it to a thread (``_Checkpoints``).
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
+
+
+class _Turn:
+    """The process's writer turn: a lock whose urgent takers (the webhook storing events,
+    which LINE waits on) go before the others (the worker's units of work, claims and
+    delivery records), whatever order they came in. Both wait at most ``timeout``."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._held = False
+        self._urgent = 0  # urgent takers waiting
+
+    def acquire(self, *, urgent: bool, timeout: float) -> bool:
+        with self._cond:
+            if urgent:
+                self._urgent += 1
+            try:
+                free = self._cond.wait_for(lambda: not self._held and (urgent or not self._urgent), timeout)
+                if free:
+                    self._held = True
+                return free
+            finally:
+                if urgent:
+                    self._urgent -= 1
+                    if not self._urgent:
+                        self._cond.notify_all()  # the others may go now
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+
+class _Checkpoints:
+    """Copies the write-ahead log into the database file on a thread of its own, at
+    most about once a second while writes go on, instead of inside whichever commit
+    passed 1,000 pages of log (SQLite's default). A passive checkpoint takes no write
+    lock: writers and readers go on meanwhile."""
+
+    def __init__(self, engine: Engine, every: float = 1.0) -> None:
+        self._engine = engine
+        self._every = every
+        self._due = threading.Event()
+        self._start = threading.Lock()
+        self._pid = 0
+
+    def poke(self) -> None:
+        if self._pid != os.getpid():  # first write of this process (or of a forked child)
+            with self._start:
+                if self._pid != os.getpid():
+                    self._due = threading.Event()
+                    threading.Thread(target=self._run, name="kaona-sqlite-checkpoint", daemon=True).start()
+                    self._pid = os.getpid()
+        self._due.set()
+
+    def _run(self) -> None:
+        due = self._due
+        while True:
+            due.wait()
+            due.clear()
+            try:
+                connection = self._engine.raw_connection()  # outside any transaction: no turn taken
+                try:
+                    connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+                finally:
+                    connection.close()
+            except Exception:  # noqa: BLE001 - the next write asks again
+                log.warning("SQLite checkpoint failed", exc_info=True)
+            time.sleep(self._every)
 
 
 class WriterTurns:
@@ -38,21 +115,28 @@ class WriterTurns:
     the processes on an ``flock`` of ``lock_file``, and hand the turn on at COMMIT or
     ROLLBACK: a waiting writer wakes the moment the one before is done, where SQLite's
     own busy handler sleeps in steps of up to 100 ms (which, with a dozen threads in
-    two processes, makes every write wait). A read-only step (``read_only_sessions``)
+    two processes, makes every write wait). An urgent writer (sessions with ``URGENT``:
+    the webhook's) takes the process's turn before any other waiting, so a webhook
+    waits for at most the one transaction under way in each process, not for every
+    unit of work queued before it (bench.throughput (b), SQLite: the webhook waited
+    50-70 ms on the turn before). A read-only step (``read_only_sessions``)
     begins deferred: in WAL mode it reads a snapshot and never waits for the writer.
     """
 
     def __init__(self, engine: Engine, *, lock_file: Path | None) -> None:
-        self._mutex = threading.Lock()
+        self._turn = _Turn()
         self._holder: int | None = None  # id() of the DBAPI connection that has the turn
         self._lock_file = lock_file
         self._fd: int | None = None
+        self._gate = -1
+        self._gated = False
         self._pid = 0
         dialect = engine.dialect
         self._commit, self._rollback = dialect.do_commit, dialect.do_rollback
         dialect.do_commit = self._do_commit  # type: ignore[method-assign]
         dialect.do_rollback = self._do_rollback  # type: ignore[method-assign]
         event.listen(engine, "begin", self._begin)
+        self._checkpoints = _Checkpoints(engine)
 
     def _begin(self, conn: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY):
@@ -60,15 +144,16 @@ class WriterTurns:
             return
         # A thread that already writes on another connection must not wait forever:
         # after the busy timeout it goes on to BEGIN IMMEDIATE, which reports "locked".
-        if not self._mutex.acquire(timeout=BUSY_SECONDS):
+        urgent = bool(conn.get_execution_options().get(URGENT))
+        if not self._turn.acquire(urgent=urgent, timeout=BUSY_SECONDS):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             return
         try:
-            self._lock_processes()
+            self._lock_processes(urgent=urgent)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             self._unlock_processes()
-            self._mutex.release()
+            self._turn.release()
             raise
         self._holder = _raw_id(conn.connection)
 
@@ -77,6 +162,7 @@ class WriterTurns:
             self._commit(dbapi_connection)
         finally:
             self._hand_on(dbapi_connection)
+        self._checkpoints.poke()
 
     def _do_rollback(self, dbapi_connection: Any) -> None:
         try:
@@ -88,18 +174,37 @@ class WriterTurns:
         if self._holder is not None and self._holder == _raw_id(dbapi_connection):
             self._holder = None
             self._unlock_processes()
-            self._mutex.release()
+            self._turn.release()
 
-    def _lock_processes(self) -> None:
+    def _lock_processes(self, *, urgent: bool) -> None:
+        """Take the processes' write lock (``lock_file``). An urgent writer first holds
+        the gate (``lock_file`` + ".urgent") shared, until it is done; any other writer
+        passes the gate exclusively (so after every urgent writer waiting or writing in
+        any process) before it asks for the lock: a webhook waits for at most the one
+        transaction under way, not for a worker that takes turn after turn."""
         if self._lock_file is None:
             return
         if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
-            self._fd, self._pid = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            gate = self._lock_file.with_name(self._lock_file.name + ".urgent")
+            self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            self._gate = os.open(gate, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        # One thread at a time gets here per process (it has the process's turn), so
+        # one descriptor of the gate serves both ways.
+        if urgent:
+            fcntl.flock(self._gate, fcntl.LOCK_SH)
+            self._gated = True
+        else:
+            fcntl.flock(self._gate, fcntl.LOCK_EX)
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
 
     def _unlock_processes(self) -> None:
         if self._fd is not None and self._pid == os.getpid():
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self._gated:
+                self._gated = False
+                fcntl.flock(self._gate, fcntl.LOCK_UN)
 
 
 def _raw_id(connection: Any) -> int:
