@@ -38,7 +38,6 @@ from handlers.membership import observe
 from handlers.reminders import with_reminder_line
 from plans.errors import LostLease
 from storage import access, inbox, outbox
-from storage.access_models import Person
 from storage.db import utcnow
 from storage.state import StateStore
 
@@ -244,14 +243,14 @@ def _content(services: Services, message_id: str) -> tuple[bytes, str]:
     return found.data, found.content_type
 
 
-def _name_due(event: IncomingEvent, deps: Deps, person: Person | None) -> bool:
-    """Whether the person's display name is a day old or unknown (from the row
-    ``observe`` just loaded when it did, so no extra query); the look-up itself
-    happens after the commit."""
+def _name_due(event: IncomingEvent, deps: Deps, seen: access.Seen | None) -> bool:
+    """Whether the person's display name is a day old or unknown (from what ``observe``
+    just read when it did, so no extra query); the look-up itself happens after the
+    commit."""
     if not event.user_id or event.type in ("unfollow", "leave", "memberLeft"):
         return False
-    if person is not None:
-        return person.name_refreshed_at is None or person.name_refreshed_at < utcnow() - NAME_KEPT
+    if seen is not None:
+        return seen.name_refreshed_at is None or seen.name_refreshed_at < utcnow() - NAME_KEPT
     return access.needs_name_refresh(deps.session, event.user_id, every=NAME_KEPT)
 
 

@@ -45,7 +45,7 @@ COMMANDS: tuple[Command, ...] = (
 def handle_help(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     place = "group" if event.in_group else "user"
     lines = ["คำสั่งที่ใช้กับ “ก้าวหน้า” ได้ (พิมพ์ภาษาไทยหรืออังกฤษก็ได้)"]
-    coordinator = bool(event.user_id and access.coordinated_units(deps.session, event.user_id))
+    coordinator = bool(event.user_id and access.is_coordinator(deps.session, event.user_id))
     shown = [c for c in COMMANDS if c.where in ("any", place) and (coordinator or not c.coordinators_only)]
     for command in shown:
         alias = f" ({command.english})" if command.english else ""

@@ -10,7 +10,6 @@ from bot.render import Choice, text
 from handlers.deps import Deps, Message
 from storage import access
 from storage import reminders as reminder_store
-from storage.access_models import Person
 
 HELP_CHOICE = Choice(label="ช่วยเหลือ", text="ช่วยเหลือ")
 
@@ -45,17 +44,15 @@ GREETING_GROUP = (
 WELCOME_MEMBER = "ยินดีต้อนรับสมาชิกใหม่ 🙏 กลุ่มนี้รายงานความก้าวหน้าโครงการผ่าน “ก้าวหน้า” พิมพ์ “ช่วยเหลือ” เพื่อดูวิธีใช้"
 
 
-def observe(event: IncomingEvent, deps: Deps) -> Person | None:
+def observe(event: IncomingEvent, deps: Deps) -> access.Seen | None:
     """Whoever writes in a group is a member of it (LINE sends no member list to
-    unverified accounts); whoever writes one-to-one is a person we know (their row is
-    returned, for the caller's look at it without another query)."""
-    if not event.user_id:
+    unverified accounts); whoever writes one-to-one is a person we know. What is known
+    of the writer is returned, for the caller's look at it without another query."""
+    if not event.user_id or event.type not in ("message", "postback"):
         return None
-    if event.in_group and event.type in ("message", "postback"):
-        access.add_members(deps.session, event.chat_id, [event.user_id])
-    elif not event.in_group and event.type in ("message", "postback"):
-        return access.touch_person(deps.session, event.user_id, friend=True)
-    return None
+    if event.in_group:
+        return access.see_member(deps.session, event.chat_id, event.user_id)
+    return access.see_friend(deps.session, event.user_id)
 
 
 def handle_follow(event: IncomingEvent, deps: Deps) -> Sequence[Message]:

@@ -15,10 +15,10 @@ import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, delete, false, select, union
+from sqlalchemy import Select, Table, and_, bindparam, delete, false, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from storage.access_models import (
@@ -109,12 +109,58 @@ def can_see(session: Session, viewer: Viewer, project_id: int) -> bool:
     return project_id in visible_project_ids(session, viewer)
 
 
+_COORDINATES = select(Coordinator.__table__.c.id).where(Coordinator.__table__.c.user_id == bindparam("user_id")).limit(1)
+
+
+def is_coordinator(session: Session, user_id: str) -> bool:
+    """Whether the person coordinates any unit (one indexed look, built once)."""
+    return session.execute(_COORDINATES, {"user_id": user_id}).first() is not None
+
+
 def coordinated_units(session: Session, user_id: str) -> list[Unit]:
     query = select(Unit).join(Coordinator, Coordinator.unit_id == Unit.id).where(Coordinator.user_id == user_id)
     return list(session.scalars(query.order_by(Unit.name)))
 
 
 # People and groups -------------------------------------------------------------
+
+
+class Seen(NamedTuple):
+    """What the event path keeps of a person it saw: when their name was looked up."""
+
+    name_refreshed_at: datetime | None
+
+
+_PERSONS, _MEMBERS = cast(Table, Person.__table__), cast(Table, GroupMember.__table__)
+_SEEN_FRIEND = select(_PERSONS.c.is_friend, _PERSONS.c.name_refreshed_at).where(
+    _PERSONS.c.user_id == bindparam("user_id")
+)
+_SEEN_MEMBER = (
+    select(_PERSONS.c.name_refreshed_at, _MEMBERS.c.user_id)
+    .select_from(_PERSONS.outerjoin(_MEMBERS, and_(_MEMBERS.c.user_id == _PERSONS.c.user_id,
+                                                     _MEMBERS.c.group_id == bindparam("group_id"))))
+    .where(_PERSONS.c.user_id == bindparam("user_id"))
+)  # fmt: skip
+
+
+def see_friend(session: Session, user_id: str) -> Seen:
+    """``touch_person(friend=True)`` for the event path: one SELECT and no ORM object
+    when the person is known and a friend already (every message but the first)."""
+    row = session.execute(_SEEN_FRIEND, {"user_id": user_id}).first()
+    if row is not None and row.is_friend:
+        return Seen(row.name_refreshed_at)
+    return Seen(touch_person(session, user_id, friend=True).name_refreshed_at)
+
+
+def see_member(session: Session, group_id: str, user_id: str) -> Seen:
+    """``add_members`` of one writer for the event path: one SELECT when the person is
+    known as a member of the group already (every message but their first there)."""
+    row = session.execute(_SEEN_MEMBER, {"user_id": user_id, "group_id": group_id}).first()
+    if row is None or row.user_id is None:
+        add_members(session, group_id, [user_id])
+        row = session.execute(_SEEN_MEMBER, {"user_id": user_id, "group_id": group_id}).first()
+        assert row is not None
+    return Seen(row.name_refreshed_at)
 
 
 def touch_person(session: Session, user_id: str, *, friend: bool | None = None) -> Person:

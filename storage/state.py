@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
+from typing import cast as cast_type
 
-from sqlalchemy import Integer, Text, cast, delete, select
+from sqlalchemy import Integer, Table, Text, bindparam, cast, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -195,6 +196,10 @@ class DurableStateStore:
         return self._sql.purge_expired()
 
 
+_ENTRIES = cast_type(Table, StateEntry.__table__)
+_GET = select(_ENTRIES.c.value, _ENTRIES.c.expires_at).where(_ENTRIES.c.key == bindparam("key"))
+
+
 class SqlStateStore:
     """State in the SQL database. Bound to a handler's session (``for_session``), it
     works inside that transaction: on SQLite a second writer would wait for the
@@ -213,10 +218,10 @@ class SqlStateStore:
 
     def get(self, key: str) -> str | None:
         with self._tx() as session:
-            entry = session.get(StateEntry, key, populate_existing=True)
-            if entry is None or _expired(entry):
+            row = session.execute(_GET, {"key": key}).first()  # Core: read on every event
+            if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
                 return None
-            return entry.value
+            return str(row.value)
 
     def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
         expires = utcnow() + timedelta(seconds=ttl) if ttl else None
@@ -281,8 +286,4 @@ class SqlStateStore:
             return
         with self._sessions() as session, session.begin():
             yield session
-
-
-def _expired(entry: StateEntry) -> bool:
-    return entry.expires_at is not None and entry.expires_at <= utcnow()
 
