@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 FINAL = ("sent", "failed", "dropped", "unknown")
 # Hands a row to a delivery pool: (row id, its deadline, stale_before for a row cut off mid-send).
 Submit = Callable[[int, datetime | None, datetime | None], None]
+# How a send ended: (row id, status, error, quota cost).
+End = tuple[int, str, str | None, int]
 # Records how a send ended: (row id, status, error, quota cost) -> the status.
 Finish = Callable[..., str]
 
@@ -68,20 +70,59 @@ def send_taken(services: Services, row: OutboxMessage, finish: Finish | None = N
     """Send a row this caller has taken ("sending"). ``finish`` records how it ended
     (by default at once, in a transaction of its own). ``resend``: the row was cut off
     mid-send by a process that died, so LINE may have taken it already."""
-    done: Finish = finish or (lambda row_id, status, error=None, cost=0: _finish(services, row_id, status, error=error, cost=cost))
-    if row.kind == "reply":
-        status = _reply(services, row, done, resend=resend)
-        if status != "expired":
-            return status
-        if services.settings.expired_reply_policy == "drop":
-            return done(row.id, "dropped", "reply token expired; policy: drop")
-        log.warning("reply token expired for outbox %s; falling back to a push", row.id)
-        with services.sessions() as session, session.begin():
-            fresh = session.get(OutboxMessage, row.id)
-            assert fresh is not None
-            fresh.kind, fresh.fallback_push, fresh.reply_token = "push", True, None
-        row.kind, row.fallback_push = "push", True
+    done = finish or _finisher(services)
+    if row.kind != "reply":
+        return _push(services, row, done)
+    if reply_expired(row):
+        return after_reply(services, row, EXPIRED, done, resend=resend)
+    try:
+        services.gateway.reply(row.reply_token or "", outbox.messages_of(row))
+    except LineApiError as exc:
+        return after_reply(services, row, exc, done, resend=resend)
+    return after_reply(services, row, None, done, resend=resend)
+
+
+class _Expired:
+    """The reply's token ran out before it was sent (no call was made)."""
+
+
+EXPIRED = _Expired()
+# What kept a reply from being sent: LINE's refusal, or its token running out.
+ReplyError = LineApiError | _Expired
+
+
+def reply_expired(row: OutboxMessage) -> bool:
+    return row.token_expires_at is not None and utcnow() >= row.token_expires_at
+
+
+def after_reply(
+    services: Services,
+    row: OutboxMessage,
+    error: ReplyError | None,
+    finish: Finish | None = None,
+    *,
+    resend: bool = False,
+) -> str:
+    """Settle a reply after its call to LINE (``error``: None when LINE took it): sent,
+    tried again while its token lives, or, once the token has run out, what
+    ``expired_reply_policy`` says (the same messages as a counted push, or dropped)."""
+    done = finish or _finisher(services)
+    status = _reply_outcome(services, row, error, done, resend=resend)
+    if status != "expired":
+        return status
+    if services.settings.expired_reply_policy == "drop":
+        return done(row.id, "dropped", "reply token expired; policy: drop")
+    log.warning("reply token expired for outbox %s; falling back to a push", row.id)
+    with services.sessions() as session, session.begin():
+        fresh = session.get(OutboxMessage, row.id)
+        assert fresh is not None
+        fresh.kind, fresh.fallback_push, fresh.reply_token = "push", True, None
+    row.kind, row.fallback_push = "push", True
     return _push(services, row, done)
+
+
+def _finisher(services: Services) -> Finish:
+    return lambda row_id, status, error=None, cost=0: _finish(services, row_id, status, error=error, cost=cost)
 
 
 class Finisher:
@@ -93,7 +134,7 @@ class Finisher:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._lock = threading.Lock()
-        self._pending: list[tuple[int, str, str | None, int]] = []
+        self._pending: list[End] = []
         self._writing = False
 
     def __call__(self, row_id: int, status: str, error: str | None = None, cost: int = 0) -> str:
@@ -111,38 +152,42 @@ class Finisher:
                     if not ends:
                         self._writing = False
                         return status
-                try:
-                    with self._services.sessions() as session, session.begin():
-                        outbox.finish_many(session, ends)
-                except Exception:  # noqa: BLE001 - the rows stay "sending"; the sweeper settles them
-                    log.exception("outbox: the end of %d sends not recorded", len(ends))
+                self.write(ends)
         except BaseException:
             with self._lock:
                 self._writing = False
             raise
 
+    def write(self, ends: Sequence[End]) -> None:
+        """Record these ends now, in one transaction."""
+        try:
+            with self._services.sessions() as session, session.begin():
+                outbox.finish_many(session, ends)
+        except Exception:  # noqa: BLE001 - the rows stay "sending"; the sweeper settles them
+            log.exception("outbox: the end of %d sends not recorded", len(ends))
 
-def _reply(services: Services, row: OutboxMessage, finish: Finish, *, resend: bool = False) -> str:
-    if row.token_expires_at is not None and utcnow() >= row.token_expires_at:
+
+def _reply_outcome(
+    services: Services, row: OutboxMessage, error: ReplyError | None, finish: Finish, *, resend: bool
+) -> str:
+    if error is None:
+        return finish(row.id, "sent")
+    if isinstance(error, _Expired):
         return "expired"
-    try:
-        services.gateway.reply(row.reply_token or "", outbox.messages_of(row))
-    except InvalidReplyToken:
+    if isinstance(error, InvalidReplyToken):
         if resend:  # the token was most likely spent by the send that was cut off: no push
             return finish(row.id, "unknown", "reply cut off mid-send; LINE had taken its token")
         return "expired"
-    except (LineRateLimited, LineServerError, LineUnreachable) as exc:
+    if isinstance(error, LineRateLimited | LineServerError | LineUnreachable):
         # LINE certainly did not take it (a 429 or a 5xx answer, or no connection at
         # all), so the token is unused: try again while it lives, else as a push.
-        return _reply_again(services, row, exc)
-    except LineUnavailable as exc:
+        return _reply_again(services, row, error)
+    if isinstance(error, LineUnavailable):
         # A timeout after the request went out: LINE may have delivered it. Sending
         # it again could say it twice, so it is left unsent and counted as unknown.
-        return finish(row.id, "unknown", f"reply outcome unknown: {exc}")
-    except LineApiError as exc:
-        # The request broke a rule (400) or was not allowed: trying again cannot help.
-        return finish(row.id, "failed", str(exc))
-    return finish(row.id, "sent")
+        return finish(row.id, "unknown", f"reply outcome unknown: {error}")
+    # The request broke a rule (400) or was not allowed: trying again cannot help.
+    return finish(row.id, "failed", str(error))
 
 
 # A reply retried this long before its token expires would likely be too late.

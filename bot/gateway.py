@@ -16,10 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiohttp
 import urllib3
 from linebot.v3.messaging import (
     ApiClient,
     ApiException,
+    AsyncApiClient,
     Configuration,
     MessagingApi,
     MessagingApiBlob,
@@ -89,6 +91,11 @@ class LineGateway:
 
     def close(self) -> None:
         self._client.close()
+
+    def async_replies(self, *, in_flight: int) -> AsyncReplies:
+        """A reply sender for one asyncio loop (the delivery pool's): many replies in
+        flight on one thread. Made, used and closed inside that loop."""
+        return AsyncReplies(self, in_flight=in_flight)
 
     def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> None:
         body = {"replyToken": reply_token, "messages": list(messages)}
@@ -236,6 +243,42 @@ class LineGateway:
             raise LineUnavailable(f"LINE API did not answer: {exc}") from exc
         except (ValidationError, ValidationErrorV1) as exc:
             raise LineRequestInvalid(f"the SDK refused the request: {exc}") from exc
+
+
+class AsyncReplies:
+    """``LineGateway.reply`` through the SDK's asyncio client (aiohttp): the same
+    request, the same rules and the same errors, with up to ``in_flight`` calls open
+    at once on the loop it was made in."""
+
+    def __init__(self, gateway: LineGateway, *, in_flight: int) -> None:
+        base = gateway._client.configuration
+        config = Configuration(host=base.host, access_token=base.access_token)
+        config.connection_pool_maxsize = max(1, in_flight)
+        self._gateway = gateway
+        self._client = AsyncApiClient(config)
+        connect, read = gateway._timeout
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+
+    async def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> None:
+        body = {"replyToken": reply_token, "messages": list(messages)}
+        if not 1 <= len(body["messages"]) <= 5:  # the SDK's model refuses it: no call is made
+            self._gateway._call(lambda: ReplyMessageRequest.from_dict(body))
+            raise LineRequestInvalid(f"a reply takes 1 to 5 messages, not {len(body['messages'])}")
+        try:
+            await self._client.call_api(
+                "/v2/bot/message/reply", "POST", {}, [], {"Accept": "application/json", "Content-Type": "application/json"},
+                body=body, response_types_map={}, auth_settings=["Bearer"], _return_http_data_only=True,
+                _request_timeout=self._timeout,
+            )  # fmt: skip
+        except ApiException as exc:
+            raise translate(exc) from exc
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise LineUnreachable(f"LINE API could not be reached: {exc}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise LineUnavailable(f"LINE API did not answer: {exc!r}") from exc
+
+    async def close(self) -> None:
+        await self._client.close()
 
 
 def _never_connected(exc: urllib3.exceptions.HTTPError) -> bool:

@@ -33,8 +33,10 @@ class Settings:
     # Processing of stored events: a thread inside the web process, or a separate worker.
     worker_mode: WorkerMode = "thread"
     worker_threads: int = 4
-    # Threads that only wait on LINE: replies and pushes in flight at once.
-    delivery_threads: int = 200
+    # Threads that wait on LINE for pushes, the sweeper's retries and small look-ups.
+    delivery_threads: int = 32
+    # Replies of the event path in flight at once, per process, on one asyncio thread.
+    replies_in_flight: int = 500
     max_attempts: int = 5
     # What to do when a reply token has expired before the worker used it.
     expired_reply_policy: ExpiredReplyPolicy = "push"
@@ -146,7 +148,8 @@ class Settings:
             demo=demo,
             worker_mode=worker_mode,  # type: ignore[arg-type]
             worker_threads=_int(env, "KAONA_WORKER_THREADS", 4, low=1, high=64),
-            delivery_threads=_int(env, "KAONA_DELIVERY_THREADS", 200, low=1, high=1000),
+            delivery_threads=_int(env, "KAONA_DELIVERY_THREADS", 32, low=1, high=1000),
+            replies_in_flight=_int(env, "KAONA_REPLIES_IN_FLIGHT", 500, low=1, high=2000),
             max_attempts=_int(env, "KAONA_MAX_ATTEMPTS", 5, low=1, high=100),
             push_max_retries=_int(env, "KAONA_PUSH_RETRIES", 4, low=0, high=20),
             expired_reply_policy=policy,  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 from bot.localline import user_source
@@ -51,3 +52,46 @@ def test_threads_start_with_work_and_are_bounded(bot_factory) -> None:
     gate.set()
     pool.stop()
     assert not [t for t in threading.enumerate() if t.name.startswith("kaona-delivery-") and t.is_alive()]
+
+
+def _taken_replies(bot: RunningBot, count: int) -> list[outbox.OutboxMessage]:
+    now = utcnow()
+    with bot.services.sessions() as session, session.begin():
+        ids = [
+            outbox.enqueue_reply(session, chat_id=f"U{n}", reply_token=bot.world.issue_reply_token(user_source(f"U{n}")),
+                                 messages=[{"type": "text", "text": f"ตอบ {n}"}], event_time=now).id
+            for n in range(count)
+        ]  # fmt: skip
+    with bot.services.sessions() as session, session.begin():
+        return outbox.begin_sending_many(session, ids)
+
+
+def test_replies_wait_on_line_side_by_side_not_one_per_thread(bot_factory) -> None:
+    """With LINE taking 1 s a call, 40 replies through a pool of 2 threads are all
+    delivered in about a second (in flight at once on the asyncio thread), not 20 s."""
+    bot: RunningBot = bot_factory(worker_mode="external")
+    rows = _taken_replies(bot, 40)
+    bot.world.inject_fault("/v2/bot/message/reply", latency=1.0, times=-1)
+    pool = DeliveryPool(bot.services, size=2)
+    started = time.monotonic()
+    for row in rows:
+        pool.send_taken(row)
+    bot.wait_until(lambda: len(bot.world.deliveries(kind="reply")) == 40, timeout=15)
+    took = time.monotonic() - started
+    bot.wait_until(lambda: bot.sql("SELECT count(*) FROM outbox WHERE status = 'sent'")[0][0] == 40)
+    pool.stop()
+    assert took < 8.0, took  # one call after the other on 2 threads: 20 s
+    assert sorted(bot.world.texts()) == sorted(f"ตอบ {n}" for n in range(40))
+
+
+def test_a_reply_line_refuses_is_settled_on_a_thread_and_tried_again(bot_factory) -> None:
+    bot: RunningBot = bot_factory(worker_mode="external")
+    [row] = _taken_replies(bot, 1)
+    bot.world.inject_fault("/v2/bot/message/reply", status=500, times=1)
+    pool = DeliveryPool(bot.services, size=1)
+    pool.send_taken(row)
+    bot.wait_until(lambda: bot.sql("SELECT status, attempts FROM outbox") == [("pending", 1)])
+    pool.stop()
+    assert bot.world.deliveries() == []  # LINE refused it: scheduled for the sweeper, within the token's minute
+    [(error,)] = bot.sql("SELECT last_error FROM outbox")
+    assert "500" in error
