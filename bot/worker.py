@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # Events per unit of work: enough that a burst costs a few commits, few enough that
 # one slow use case holds back only a handful of others' answers.
 BATCH = 16
+# Under load, claims come at most this often (see ``_claim_loop``).
+PACE = 0.02
 # How long a thread back from the database or a socket may wait for the GIL (Python's
 # default is 5 ms). A process running the worker has many threads; with this, a webhook
 # or a PostgreSQL round trip no longer queues behind a busy processing thread
@@ -60,6 +62,7 @@ class Worker:
         sweep_every: float = 1.0,
         listen: bool = False,
         batch: int = BATCH,
+        pace: float = PACE,
     ) -> None:
         settings = services.settings
         self._services = services
@@ -69,6 +72,7 @@ class Worker:
         self._listen = listen
         self._sweep_every = sweep_every
         self._batch = max(1, batch)
+        self._pace = pace
         self.pool = DeliveryPool(services, size=delivery_threads or settings.delivery_threads)
         self._work: queue.Queue[list[inbox.Claimed] | None] = queue.Queue()
         self._cond = threading.Condition()
@@ -126,8 +130,15 @@ class Worker:
         self._threads.append(thread)
 
     def _claim_loop(self) -> None:
-        last_sweep = 0.0
+        last_sweep = last_claim = 0.0
         while not self._stop.is_set():
+            # While events keep coming, claim at most every ``pace`` seconds: what arrived
+            # meanwhile goes in one batch (a unit of work per batch, not per event, is what
+            # lets the worker keep up with a burst). The first event after a quiet spell
+            # is claimed at once.
+            gap = last_claim + self._pace - time.monotonic()
+            if gap > 0:
+                self._stop.wait(gap)
             try:
                 if time.monotonic() - last_sweep >= self._sweep_every:
                     last_sweep = time.monotonic()
@@ -136,6 +147,7 @@ class Worker:
                 with self._cond:
                     free = self._idle
                 claimed = claim(self._services, limit=free * self._batch) if free > 0 else []
+                last_claim = time.monotonic() if claimed else 0.0
             except Exception as exc:  # noqa: BLE001 - a database hiccup must not kill the thread
                 if is_outage(exc):
                     self._services.outage.deferred(str(exc).splitlines()[0])  # logged once per outage
