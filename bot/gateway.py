@@ -256,6 +256,14 @@ class AsyncReplies:
         config.connection_pool_maxsize = max(1, in_flight)
         self._gateway = gateway
         self._client = AsyncApiClient(config)
+        # The SDK's session reads the proxy variables and ~/.netrc on every request (on a
+        # thread of asyncio's executor: a thread hop and two file reads per reply). Like
+        # the SDK's own synchronous client, this one takes a proxy from the configuration
+        # only (``Configuration.proxy``): same connection limit, no environment look-ups.
+        rest = self._client.rest_client
+        self._sdk_session = rest.pool_manager
+        rest.pool_manager = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=config.connection_pool_maxsize),
+                                                  trust_env=False)  # fmt: skip
         connect, read = gateway._timeout
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
 
@@ -278,6 +286,7 @@ class AsyncReplies:
             raise LineUnavailable(f"LINE API did not answer: {exc!r}") from exc
 
     async def close(self) -> None:
+        await self._sdk_session.close()
         await self._client.close()
 
 

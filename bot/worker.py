@@ -19,6 +19,7 @@ The same thread sweeps the outbox for pushes whose retry is due.
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import sys
@@ -48,6 +49,25 @@ PACE = 0.02
 # (bench.throughput (a) on PostgreSQL: event -> reply p95 141 -> 70 ms, ack p99
 # 54 -> 33 ms, in runs back to back).
 SWITCH_INTERVAL = 0.0005
+
+
+# The cyclic garbage collector's thresholds: a young collection every 20,000 net
+# allocations, not 700 (Python's default runs one every few events here).
+GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def tune_runtime() -> None:
+    """The interpreter settings of a process that runs a worker. The GIL's switch
+    interval (``SWITCH_INTERVAL``). And the garbage collector: what the process holds
+    once started (modules, the SDK's models, SQLAlchemy's mappers and caches: several
+    hundred thousand objects) is frozen out of its scans, and it runs less often; a
+    full collection over all of it held every thread of the process for 160-190 ms,
+    a few times a second under load (bench.throughput (c): the acknowledgements over
+    150 ms came in those moments)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class Worker:
@@ -90,7 +110,7 @@ class Worker:
         if self._threads:
             return self
         self._stop.clear()
-        sys.setswitchinterval(SWITCH_INTERVAL)  # for every entry point that runs a worker
+        tune_runtime()  # for every entry point that runs a worker
         for n in range(self._count):
             self._spawn(self._process_loop, f"kaona-worker-{n}")
         self._spawn(self._claim_loop, "kaona-claimer")
