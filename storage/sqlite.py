@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 READ_ONLY = "kaona_read_only"
 URGENT = "kaona_urgent"
 BUSY_SECONDS = 30
+# How long a writer other than the webhook waits for the webhooks of other processes
+# to go first before it asks for the lock beside them.
+GATE_SECONDS = 0.01
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -41,27 +44,32 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class _Turn:
     """The process's writer turn: a lock whose urgent takers (the webhook storing events,
     which LINE waits on) go before the others (the worker's units of work, claims and
-    delivery records), whatever order they came in. Both wait at most ``timeout``."""
+    delivery records), but never twice in a row while another waits: a webhook waits
+    for at most the one transaction under way, and a stream of webhooks cannot starve
+    the worker (whose replies would then never go out). Both wait at most ``timeout``."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._held = False
-        self._urgent = 0  # urgent takers waiting
+        self._waiting = {True: 0, False: 0}  # takers waiting, by urgency
+        self._last_urgent = False
 
     def acquire(self, *, urgent: bool, timeout: float) -> bool:
         with self._cond:
-            if urgent:
-                self._urgent += 1
+            self._waiting[urgent] += 1
             try:
-                free = self._cond.wait_for(lambda: not self._held and (urgent or not self._urgent), timeout)
+                free = self._cond.wait_for(lambda: not self._held and self._may_go(urgent), timeout)
                 if free:
-                    self._held = True
+                    self._held, self._last_urgent = True, urgent
                 return free
             finally:
-                if urgent:
-                    self._urgent -= 1
-                    if not self._urgent:
-                        self._cond.notify_all()  # the others may go now
+                self._waiting[urgent] -= 1
+                self._cond.notify_all()  # the others' turn may have come
+
+    def _may_go(self, urgent: bool) -> bool:
+        if not self._waiting[not urgent]:
+            return True
+        return urgent != self._last_urgent  # both kinds wait: the kind that did not go last
 
     def release(self) -> None:
         with self._cond:
@@ -180,8 +188,9 @@ class WriterTurns:
         """Take the processes' write lock (``lock_file``). An urgent writer first holds
         the gate (``lock_file`` + ".urgent") shared, until it is done; any other writer
         passes the gate exclusively (so after every urgent writer waiting or writing in
-        any process) before it asks for the lock: a webhook waits for at most the one
-        transaction under way, not for a worker that takes turn after turn."""
+        any process, for at most ``GATE_SECONDS``) before it asks for the lock: a webhook
+        waits for about the one transaction under way, not for a worker that takes turn
+        after turn."""
         if self._lock_file is None:
             return
         if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
@@ -195,9 +204,24 @@ class WriterTurns:
             fcntl.flock(self._gate, fcntl.LOCK_SH)
             self._gated = True
         else:
-            fcntl.flock(self._gate, fcntl.LOCK_EX)
-            fcntl.flock(self._gate, fcntl.LOCK_UN)
+            self._pass_gate()
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def _pass_gate(self) -> None:
+        """Wait while an urgent writer of any process waits or writes, but no longer
+        than ``GATE_SECONDS``: then ask for the lock beside it (a stream of webhooks
+        must not starve the worker)."""
+        give_up = time.monotonic() + GATE_SECONDS
+        while True:
+            try:
+                fcntl.flock(self._gate, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= give_up:
+                    return
+                time.sleep(0.0005)
+                continue
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+            return
 
     def _unlock_processes(self) -> None:
         if self._fd is not None and self._pid == os.getpid():
