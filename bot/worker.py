@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import queue
 import sys
 import threading
@@ -54,6 +55,7 @@ SWITCH_INTERVAL = 0.0005
 # The cyclic garbage collector's thresholds: a young collection every 20,000 net
 # allocations, not 700 (Python's default runs one every few events here).
 GC_THRESHOLDS = (20_000, 20, 20)
+_tuned = 0  # the process whose runtime is tuned
 
 
 def tune_runtime() -> None:
@@ -64,7 +66,11 @@ def tune_runtime() -> None:
     full collection over all of it held every thread of the process for 160-190 ms,
     a few times a second under load (bench.throughput (c): the acknowledgements over
     150 ms came in those moments)."""
+    global _tuned
     sys.setswitchinterval(SWITCH_INTERVAL)
+    if _tuned == os.getpid():  # once per process: what a later freeze held would never be collected
+        return
+    _tuned = os.getpid()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

@@ -23,6 +23,8 @@ BUSY_SECONDS = 30
 # How long a writer other than the webhook waits for the webhooks of other processes
 # to go first before it asks for the lock beside them.
 GATE_SECONDS = 0.01
+# A checkpoint thread with no write to follow for this long ends.
+IDLE_SECONDS = 30.0
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -81,7 +83,8 @@ class _Checkpoints:
     """Copies the write-ahead log into the database file on a thread of its own, at
     most about once a second while writes go on, instead of inside whichever commit
     passed 1,000 pages of log (SQLite's default). A passive checkpoint takes no write
-    lock: writers and readers go on meanwhile."""
+    lock: writers and readers go on meanwhile. The thread starts with the first write
+    and ends after ``IDLE_SECONDS`` without one."""
 
     def __init__(self, engine: Engine, every: float = 1.0) -> None:
         self._engine = engine
@@ -102,7 +105,11 @@ class _Checkpoints:
     def _run(self) -> None:
         due = self._due
         while True:
-            due.wait()
+            if not due.wait(timeout=IDLE_SECONDS):
+                with self._start:  # no write for a while: end (the next write starts another)
+                    if not due.is_set():
+                        self._pid = 0
+                        return
             due.clear()
             try:
                 connection = self._engine.raw_connection()  # outside any transaction: no turn taken

@@ -67,3 +67,75 @@ def test_writers_in_many_threads_take_turns_and_lose_nothing(engine) -> None:
         thread.join(60)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM state_entries WHERE key = 'n'")).scalar_one() == "160"
+
+
+def _hold_then_queue(engine, first_urgent: bool, waiters: list[tuple[str, bool]]) -> list[str]:
+    """One writer holds the turn while ``waiters`` (name, urgent) line up in that order;
+    returns the order in which the waiters then wrote."""
+    from storage.db import urgent_sessions
+
+    kinds = {True: urgent_sessions(engine), False: make_session_factory(engine)}
+    order: list[str] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with kinds[first_urgent]() as session, session.begin():
+            session.execute(text("UPDATE inbox_events SET status = status"))
+            holding.set()
+            release.wait(10)
+
+    def write(name: str, urgent: bool) -> None:
+        with kinds[urgent]() as session, session.begin():
+            session.execute(text("UPDATE inbox_events SET status = status"))
+            order.append(name)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+    threads = []
+    for name, urgent in waiters:
+        thread = threading.Thread(target=write, args=(name, urgent))
+        thread.start()
+        threads.append(thread)
+        threading.Event().wait(0.1)  # in line in this order
+    release.set()
+    for thread in [holder, *threads]:
+        thread.join(10)
+    return order
+
+
+def test_the_webhook_writes_before_the_worker_that_waited_longer(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writers do not take turns")
+    order = _hold_then_queue(engine, False, [("worker", False), ("webhook", True)])
+    assert order == ["webhook", "worker"]
+
+
+def test_the_webhook_never_goes_twice_in_a_row_while_the_worker_waits(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writers do not take turns")
+    # The webhook holds the turn; a worker and another webhook wait: the worker goes first.
+    order = _hold_then_queue(engine, True, [("worker", False), ("webhook", True)])
+    assert order == ["worker", "webhook"]
+
+
+def test_commits_run_no_checkpoint_a_thread_does(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no write-ahead log of SQLite's kind")
+    import time
+    from pathlib import Path
+
+    path = Path(str(engine.url.database))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    sessions = make_session_factory(engine)
+    before = path.stat().st_size
+    for n in range(100):
+        with sessions() as session, session.begin():
+            session.execute(text("INSERT INTO state_entries (key, value) VALUES (:k, :v)"),
+                            {"k": f"k{n}", "v": "x" * 4000})  # fmt: skip
+    deadline = time.monotonic() + 10
+    while path.stat().st_size < before + 100 * 4000 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert path.stat().st_size >= before + 100 * 4000  # the log was copied into the file
+    assert "kaona-sqlite-checkpoint" in {t.name for t in threading.enumerate()}
