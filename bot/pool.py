@@ -80,8 +80,9 @@ class DeliveryPool:
             return
         self._put(PUSH, 0.0, lambda: send_taken(self._services, row, self._finish))
 
-    def settle(self, row: OutboxMessage, key: float, task: Callable[[], object]) -> None:
-        """Finish a reply on a thread (LINE refused it, or its token ran out)."""
+    def settle(self, key: float, task: Callable[[], object]) -> None:
+        """Finish a reply on a thread (LINE refused it, or its token ran out), ahead of
+        pushes: ``key`` is its token's deadline."""
         self._put(REPLY, key, task)
 
     def chore(self, task: Callable[[], object]) -> None:
@@ -233,7 +234,7 @@ class _Replies:
                 self._ends.put((row.id, "sent", None, 0))
             else:  # a retry or a push: database writes and maybe another call, on a thread
                 failure = error
-                self._pool.settle(row, key, lambda: after_reply(self._services, row, failure, self._finish))
+                self._pool.settle(key, lambda: after_reply(self._services, row, failure, self._finish))
         except Exception:  # noqa: BLE001 - the row stays "sending": the sweeper settles it
             log.exception("delivery: reply outbox %s", row.id)
         finally:
