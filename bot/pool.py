@@ -154,6 +154,7 @@ class _Replies:
         self._sender: AsyncReplies | None = None
         self._waiting: list[tuple[float, int, OutboxMessage]] = []  # a heap; the loop's own
         self._open = 0  # calls in flight; the loop's own
+        self._tasks: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references
         self._order = itertools.count()
         self._ends: queue.SimpleQueue[End | None] = queue.SimpleQueue()
 
@@ -217,7 +218,9 @@ class _Replies:
         while self._open < self._in_flight and self._waiting:
             key, _n, row = heapq.heappop(self._waiting)
             self._open += 1
-            loop.create_task(self._reply(row, key))
+            task = loop.create_task(self._reply(row, key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _reply(self, row: OutboxMessage, key: float) -> None:
         try:
