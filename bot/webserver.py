@@ -14,8 +14,9 @@ thread. On top of waitress's own limits this adds the two the issue asks for:
 - one client address holds at most ``KAONA_CONNECTIONS_PER_CLIENT`` connections (per
   worker process; default 32): past that its connections that have been sending a
   request for over half a second, oldest first, are closed (a burst of fresh
-  connections from one address is given that long to send). Nothing that is complete is ever closed, so a
-  real webhook that arrives through the same address (a platform's router) is served.
+  connections from one address is given that long to send). Nothing that is complete
+  is ever closed, so a real webhook that arrives through the same address (a
+  platform's router) is served.
 
 The Procfile's ``web:`` line: ``gunicorn --worker-class bot.webserver.BufferedWorker
 --workers 2 --threads 8 ... bot.wsgi:app`` (``--threads`` is waitress's thread count).

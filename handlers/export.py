@@ -154,9 +154,8 @@ def workbook_bytes(
     session: Session, ids: Select[Any], *, on: date, tolerance: Decimal = Decimal(0), fiscal_year: int | None = None
 ) -> bytes:
     """The workbook of the projects ``ids`` selects (of one fiscal year), as xlsx bytes."""
-    from plans.workbook import (
-        build_workbook,  # openpyxl (and PIL, lxml): ~13 MB, loaded when first needed
-    )
+    # openpyxl (with PIL and lxml, ~13 MB) is loaded when a workbook is first built.
+    from plans.workbook import build_workbook
 
     summary = summary_of(session, ids, on, tolerance=tolerance, fiscal_year=fiscal_year)
     chosen = [p.id for p in summary.projects] if summary else []

@@ -126,13 +126,13 @@ class WriterTurns:
     """SQLite: one writer at a time, decided at BEGIN IMMEDIATE (no lost updates, no
     deadlocking upgrades from a read lock to a write lock between threads or processes).
 
-    Writers take turns before BEGIN IMMEDIATE, the threads of a process on a mutex and
-    the processes on an ``flock`` of ``lock_file``, and hand the turn on at COMMIT or
+    Writers take turns before BEGIN IMMEDIATE, the threads of a process on a turn
+    (``_Turn``) and the processes on an ``flock`` of ``lock_file``, and hand on at COMMIT or
     ROLLBACK: a waiting writer wakes the moment the one before is done, where SQLite's
     own busy handler sleeps in steps of up to 100 ms (which, with a dozen threads in
     two processes, makes every write wait). An urgent writer (sessions with ``URGENT``:
-    the webhook's) takes the process's turn before any other waiting, so a webhook
-    waits for at most the one transaction under way in each process, not for every
+    the webhook's) takes the process's turn before the others waiting (but not twice
+    in a row), so a webhook waits for about the one transaction under way, not for every
     unit of work queued before it (bench.throughput (b), SQLite: the webhook waited
     50-70 ms on the turn before). A read-only step (``read_only_sessions``)
     begins deferred: in WAL mode it reads a snapshot and never waits for the writer.

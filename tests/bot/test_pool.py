@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 from bot.localline import user_source
@@ -68,19 +67,20 @@ def _taken_replies(bot: RunningBot, count: int) -> list[outbox.OutboxMessage]:
 
 def test_replies_wait_on_line_side_by_side_not_one_per_thread(bot_factory) -> None:
     """With LINE taking 1 s a call, 40 replies through a pool of 2 threads are all
-    delivered in about a second (in flight at once on the asyncio thread), not 20 s."""
+    in flight at once (on the asyncio thread), not two at a time."""
     bot: RunningBot = bot_factory(worker_mode="external")
     rows = _taken_replies(bot, 40)
     bot.world.inject_fault("/v2/bot/message/reply", latency=1.0, times=-1)
     pool = DeliveryPool(bot.services, size=2)
-    started = time.monotonic()
     for row in rows:
         pool.send_taken(row)
-    bot.wait_until(lambda: len(bot.world.deliveries(kind="reply")) == 40, timeout=15)
-    took = time.monotonic() - started
+    bot.wait_until(lambda: len(bot.world.deliveries(kind="reply")) == 40, timeout=30)
     bot.wait_until(lambda: bot.sql("SELECT count(*) FROM outbox WHERE status = 'sent'")[0][0] == 40)
     pool.stop()
-    assert took < 8.0, took  # one call after the other on 2 threads: 20 s
+    taken = [d.at for d in bot.world.deliveries(kind="reply")]
+    # When LINE took each, by its own clock: one call after the other on 2 threads
+    # spreads them over 19 s or more.
+    assert max(taken) - min(taken) < 5.0, max(taken) - min(taken)
     assert sorted(bot.world.texts()) == sorted(f"ตอบ {n}" for n in range(40))
 
 
