@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -48,35 +49,48 @@ class _Turn:
     which LINE waits on) go before the others (the worker's units of work, claims and
     delivery records), but never twice in a row while another waits: a webhook waits
     for at most the one transaction under way, and a stream of webhooks cannot starve
-    the worker (whose replies would then never go out). Both wait at most ``timeout``."""
+    the worker (whose replies would then never go out). Both wait at most ``timeout``.
+
+    The turn is handed on: the holder that releases it wakes the one taker that goes
+    next (first come, first served within each kind), never every waiter to race for it
+    (with a dozen webhook, worker and delivery threads waiting, waking them all at every
+    commit cost more CPU than the commits)."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._held = False
-        self._waiting = {True: 0, False: 0}  # takers waiting, by urgency
+        self._queues: dict[bool, deque[threading.Lock]] = {True: deque(), False: deque()}
         self._last_urgent = False
 
     def acquire(self, *, urgent: bool, timeout: float) -> bool:
-        with self._cond:
-            self._waiting[urgent] += 1
+        with self._lock:
+            if not self._held:  # free: nobody waits (a release hands the turn to a waiter)
+                self._held, self._last_urgent = True, urgent
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._queues[urgent].append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True  # handed on to this taker
+        with self._lock:
             try:
-                free = self._cond.wait_for(lambda: not self._held and self._may_go(urgent), timeout)
-                if free:
-                    self._held, self._last_urgent = True, urgent
-                return free
-            finally:
-                self._waiting[urgent] -= 1
-                self._cond.notify_all()  # the others' turn may have come
-
-    def _may_go(self, urgent: bool) -> bool:
-        if not self._waiting[not urgent]:
-            return True
-        return urgent != self._last_urgent  # both kinds wait: the kind that did not go last
+                self._queues[urgent].remove(waiter)
+            except ValueError:
+                return True  # handed on just as the wait ran out: the turn is this taker's
+            return False
 
     def release(self) -> None:
-        with self._cond:
-            self._held = False
-            self._cond.notify_all()
+        with self._lock:
+            urgent, others = self._queues[True], self._queues[False]
+            if urgent and others:
+                kind = not self._last_urgent  # both kinds wait: the kind that did not go last
+            elif urgent or others:
+                kind = bool(urgent)
+            else:
+                self._held = False
+                return
+            self._last_urgent = kind
+            self._queues[kind].popleft().release()  # the turn stays held, by the next taker
 
 
 class _Checkpoints:

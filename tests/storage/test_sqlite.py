@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -139,3 +140,43 @@ def test_commits_run_no_checkpoint_a_thread_does(engine) -> None:
         time.sleep(0.1)
     assert path.stat().st_size >= before + 100 * 4000  # the log was copied into the file
     assert "kaona-sqlite-checkpoint" in {t.name for t in threading.enumerate()}
+
+
+def test_a_turn_not_handed_on_in_time_is_not_taken_and_the_next_release_frees_it() -> None:
+    from storage.sqlite import _Turn
+
+    turn = _Turn()
+    assert turn.acquire(urgent=False, timeout=1.0)
+    assert not turn.acquire(urgent=True, timeout=0.05)  # held: the wait runs out, nothing taken
+    turn.release()  # nobody waits any more: the turn is free, not handed to the one that gave up
+    assert turn.acquire(urgent=True, timeout=0.05)
+    turn.release()
+
+
+def test_a_release_hands_the_turn_to_one_waiter_at_a_time() -> None:
+    from storage.sqlite import _Turn
+
+    turn = _Turn()
+    assert turn.acquire(urgent=False, timeout=1.0)
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def taker() -> None:
+        assert turn.acquire(urgent=True, timeout=5.0)
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.01)
+        with lock:
+            inside[0] -= 1
+        turn.release()
+
+    threads = [threading.Thread(target=taker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.05)
+    turn.release()
+    for thread in threads:
+        thread.join(5.0)
+    assert most[0] == 1 and inside[0] == 0
+    assert turn.acquire(urgent=False, timeout=0.05)  # all done: free again
