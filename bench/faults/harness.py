@@ -200,8 +200,9 @@ class Run:
         return time.monotonic() - started
 
     def settle(self, timeout: float = 90.0) -> bool:
-        """Wait until nothing is pending in the inbox or the outbox, and each reminder
-        group had its push (or the time runs out)."""
+        """Wait until nothing is pending in the inbox or the outbox, LINE is carrying out
+        no request (a reply whose answer timed out may still be delivered), and each
+        reminder group had its push (or the time runs out)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -212,7 +213,7 @@ class Run:
             except Exception:  # noqa: BLE001 - the database may be coming back
                 busy = 1
             reminded = {d.to for d in self.line.world.deliveries("push")}
-            if not busy and all(c in reminded for c in self.reminder_chats):
+            if not busy and not self.line.world.in_flight() and all(c in reminded for c in self.reminder_chats):
                 return True
             time.sleep(0.5)
         return False

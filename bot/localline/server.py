@@ -335,6 +335,14 @@ def create_app(world: World, access_token: str = "local-token") -> Flask:
     @app.before_request
     def request_id() -> None:
         g.request_id = str(uuid.uuid4())
+        if request.path.startswith("/v2/"):
+            world.request_started()
+            g.counted = True
+
+    @app.teardown_request
+    def request_done(_exc: BaseException | None) -> None:
+        if g.pop("counted", False):
+            world.request_ended()
 
     @app.errorhandler(LineError)
     def line_error(exc: LineError) -> Response:

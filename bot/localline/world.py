@@ -148,6 +148,7 @@ class World:
         self._next_delivery = 1
         self._next_message = 600_000_000_000_000_000
         self.rich_menu_store = RichMenus()  # the server's rich menu endpoints work on it
+        self._in_flight = 0  # API requests the server is still carrying out
         self._clear()
 
     def _clear(self) -> None:
@@ -164,6 +165,21 @@ class World:
         self._usage: dict[tuple[int, int], int] = {}
         self._contents: dict[str, tuple[bytes, str]] = {}
         self.rich_menu_store.clear()
+
+    # -- requests being carried out -----------------------------------------
+    def request_started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def request_ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def in_flight(self) -> int:
+        """API requests still being carried out: one held by a "timeout" fault goes on
+        after the bot has given up on it, and may still deliver."""
+        with self._lock:
+            return self._in_flight
 
     # -- message content (photos and files people sent) ---------------------
     def add_content(self, message_id: str, data: bytes, content_type: str) -> None:

@@ -408,6 +408,21 @@ def test_fault_latency_and_forever(srv: LocalLineServer, api: MessagingApi) -> N
     assert raw(srv, "GET", "/v2/bot/profile/U1")[0] == 200
 
 
+def test_a_request_whose_answer_timed_out_is_in_flight_until_carried_out(srv: LocalLineServer,
+                                                                        api: MessagingApi) -> None:
+    srv.world.inject_fault("/v2/bot/message/reply", latency=0.6)
+    token = srv.world.issue_reply_token(user_source("U1"))
+    assert srv.world.in_flight() == 0
+    with pytest.raises(Exception):  # noqa: B017 - urllib3 timeout type varies by version
+        api.reply_message(ReplyMessageRequest(reply_token=token, messages=[TextMessage(text="late")]),
+                          _request_timeout=(1, 0.1))
+    assert srv.world.in_flight() == 1 and srv.world.texts(to="U1") == []  # the bot gave up; LINE goes on
+    deadline = time.monotonic() + 5
+    while srv.world.in_flight() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert srv.world.in_flight() == 0 and srv.world.texts(to="U1") == ["late"]
+
+
 # -- profiles, groups, loading -------------------------------------------------------
 def test_profiles_only_for_friends(srv: LocalLineServer, api: MessagingApi) -> None:
     profile = api.get_profile("U1")
