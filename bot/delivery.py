@@ -11,9 +11,10 @@ row (``next_attempt_at``) for the sweeper, never slept on, so LINE delivers it a
 most once and no thread waits.
 
 No database transaction is open while a call to LINE is in flight: a row is taken
-("sending") in one short transaction and closed in another. The worker takes the rows
-an event batch wrote in one UPDATE and sends them as they are (no read back); the
-ends of many sends are recorded together (``Finisher``).
+("sending") in one short transaction (the worker's: in the unit of work that wrote
+it, ``bot.processing.process_batch(take=True)``) and closed in another; a taken row
+is sent as it is (no read back), and the ends of many sends are recorded together
+(``Finisher``).
 """
 
 from __future__ import annotations
@@ -55,15 +56,6 @@ def deliver(services: Services, row_id: int, *, stale_before: datetime | None = 
     if row is None:
         return "taken"
     return send_taken(services, row, resend=stale_before is not None)
-
-
-def take(services: Services, row_ids: Sequence[int]) -> list[OutboxMessage]:
-    """Take the pending rows an event batch just wrote for sending, in one transaction
-    (one UPDATE); each comes back whole, so sending it needs no read."""
-    if not row_ids:
-        return []
-    with services.sessions() as session, session.begin():
-        return outbox.begin_sending_many(session, row_ids)
 
 
 def send_taken(services: Services, row: OutboxMessage, finish: Finish | None = None, *, resend: bool = False) -> str:

@@ -72,7 +72,7 @@ class DeliveryPool:
         self._put(rank, key, lambda: deliver(self._services, row_id, stale_before=stale_before))
 
     def send_taken(self, row: OutboxMessage) -> None:
-        """Deliver a row already taken for sending (``bot.delivery.take``), as it is; a
+        """Deliver a row already taken for sending (``process_batch(take=True)``), as it is; a
         reply goes out on the asyncio thread, a push on a thread."""
         deadline = outbox.deadline_of(row)
         if row.kind == "reply" and deadline is not None:

@@ -39,6 +39,7 @@ from handlers.reminders import with_reminder_line
 from plans.errors import LostLease
 from storage import access, inbox, outbox
 from storage.db import utcnow
+from storage.models import OutboxMessage
 from storage.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Result:
     outgoing: list[Outgoing] = field(default_factory=list)
     # An event whose person's display name is due for a look-up at LINE (off the hot path).
     refresh_name: IncomingEvent | None = None
+    # Its outbox rows, taken for sending in its unit of work (``process_batch(take=True)``).
+    sending: list[OutboxMessage] = field(default_factory=list)
 
 
 class UnitOfWork:
@@ -132,16 +135,21 @@ def process(services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Re
     return process_batch(services, [claimed], dispatch)[0]
 
 
-def process_batch(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler) -> list[Result]:
+def process_batch(
+    services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler, *, take: bool = False
+) -> list[Result]:
     """Run a claimed batch (independent chats) in as few units of work as its length and
-    ``HOLD`` allow, one savepoint per event; the results are in the batch's order."""
+    ``HOLD`` allow, one savepoint per event; the results are in the batch's order.
+    ``take``: the outbox rows each unit wrote are taken for sending ("sending") in that
+    unit's own transaction and come back whole in ``Result.sending``, for the caller to
+    send at once (no transaction of its own to take them, no read back)."""
     results: list[Result] = []
     while len(results) < len(batch):
-        results += _unit(services, batch[len(results) :], dispatch)
+        results += _unit(services, batch[len(results) :], dispatch, take=take)
     return results
 
 
-def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler) -> list[Result]:
+def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler, *, take: bool) -> list[Result]:
     """One unit of work over the first events of ``batch``: as many as fit in ``HOLD``
     (at least one), so that on SQLite a webhook waiting for the write lock waits for
     one short transaction, not a whole batch. Whatever goes wrong goes through one
@@ -160,11 +168,13 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler)
                     started = time.monotonic()
                 elif time.monotonic() - started >= hold:
                     break
+            if take:
+                _take(uow.session, results)
             uow.commit()
     except Exception as exc:  # noqa: BLE001 - the transaction itself failed, not one event's use case
         if len(batch) > 1:
             log.warning("a unit of work of %d events failed as a whole (%s); trying each alone", len(batch), exc)
-            return [_unit(services, [claimed], dispatch)[0] for claimed in batch]
+            return [_unit(services, [claimed], dispatch, take=take)[0] for claimed in batch]
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         if is_outage(exc):
             return [_defer(services, batch[0], error)]
@@ -173,6 +183,18 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler)
     if services.outage.active:
         services.outage.recovered(c.id for c, r in zip(batch, results, strict=False) if r.status == "done")
     return results
+
+
+def _take(session: Session, results: Sequence[Result]) -> None:
+    """Take the rows these results wrote for sending, in one UPDATE in their unit of work:
+    they commit "sending" together with the events that wrote them. A process that dies
+    before sending leaves them to the sweeper, as one that dies mid-send does."""
+    ids = [out.row_id for result in results for out in result.outgoing]
+    if not ids:
+        return
+    won = {row.id: row for row in outbox.begin_sending_many(session, ids)}
+    for result in results:
+        result.sending = [won[out.row_id] for out in result.outgoing if out.row_id in won]
 
 
 def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Result:

@@ -7,9 +7,9 @@ the app factory; the entry points start it (`kaona serve`, `bot.wsgi`, `kaona wo
 One claimer thread claims, for each idle processing thread, a batch of up to
 ``batch`` events in one transaction, each of a different chat (so they may run side
 by side), oldest first; the processing thread runs the batch in one unit of work
-(``bot.processing.process_batch``: one commit for the batch, a savepoint per event),
-takes the rows it wrote for sending in one UPDATE and hands them to the delivery
-pool as they are. It sleeps until told: by the webhook in this process (``notify``), by a
+(``bot.processing.process_batch``: one commit for the batch, a savepoint per event,
+and in the same transaction the rows it wrote taken for sending in one UPDATE) and
+hands those rows to the delivery pool as they are. It sleeps until told: by the webhook in this process (``notify``), by a
 processing thread that finished (the next event of that chat may run now), or, in
 `kaona worker` on PostgreSQL (``listen``), by a NOTIFY from any webhook; polling once
 a second is the fallback (an in-process worker leaves other web processes' events
@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 
-from bot.delivery import sweep, take
+from bot.delivery import sweep
 from bot.events import IncomingEvent
 from bot.outage import is_outage
 from bot.pool import DeliveryPool
@@ -36,7 +36,7 @@ from bot.profiles import refresh_display_name
 from bot.services import Services
 from handlers.deps import Handler
 from handlers.dispatch import dispatch as default_dispatch
-from storage import inbox, wakeup
+from storage import inbox, outbox, wakeup
 
 log = logging.getLogger(__name__)
 # Events per unit of work: enough that a burst costs a few commits, few enough that
@@ -198,9 +198,8 @@ class Worker:
             if batch is None:
                 return
             try:
-                results = process_batch(self._services, batch, self._dispatch)
-                rows = take(self._services, [out.row_id for result in results for out in result.outgoing])
-                for row in rows:
+                results = process_batch(self._services, batch, self._dispatch, take=True)
+                for row in outbox.nearest_deadline_first([row for result in results for row in result.sending]):
                     self.pool.send_taken(row)
                 for result in results:
                     if result.refresh_name is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, or_, select, update
@@ -202,8 +202,15 @@ def begin_sending_many(session: Session, row_ids: Sequence[int]) -> list[OutboxM
         .returning(OutboxMessage)
         .execution_options(populate_existing=True)
     ).all()  # fmt: skip
-    far = now + timedelta(days=3650)
-    return sorted(won, key=lambda row: (row.token_expires_at if row.kind == "reply" and row.token_expires_at else far, row.id))
+    return nearest_deadline_first(won)
+
+
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def nearest_deadline_first(rows: Sequence[OutboxMessage]) -> list[OutboxMessage]:
+    """Rows in the order delivery sends them: the reply whose token runs out first, pushes last."""
+    return sorted(rows, key=lambda row: (deadline_of(row) or _FAR, row.id))
 
 
 def finish_many(session: Session, ends: Sequence[tuple[int, str, str | None, int]]) -> None:

@@ -70,3 +70,36 @@ def test_a_redelivery_of_a_parked_event_is_not_processed_again(bot_factory) -> N
     bot.client.post([{**event, "deliveryContext": {"isRedelivery": True}}])
     bot.settle()
     assert flaky.calls == 1
+
+
+def test_a_batch_taken_for_sending_commits_its_rows_sending_with_its_events(bot_factory) -> None:
+    """``process_batch(take=True)``, the worker's way: each unit of work takes the rows it
+    wrote for sending in its own transaction; an event whose use case raised wrote none,
+    and without ``take`` the rows stay pending for ``deliver``."""
+    from bot.processing import claim, process_batch
+    from storage import inbox
+
+    def crashes_for_u2(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+        if event.user_id == "U2":
+            raise RuntimeError("boom")
+        return dispatch(event, deps)
+
+    bot: RunningBot = bot_factory(worker_mode="external")
+    with bot.services.sessions() as session, session.begin():
+        inbox.store_events(session, [text_event(user_source(f"U{n}"), "ช่วยเหลือ", reply_token=f"t{n}")
+                                     for n in (1, 2, 3)])  # fmt: skip
+    batch = claim(bot.services, limit=10)
+    assert len(batch) == 3
+    results = process_batch(bot.services, batch, crashes_for_u2, take=True)
+    assert [r.status for r in results] == ["done", "retry", "done"]
+    assert [[row.reply_token for row in r.sending] for r in results] == [["t1"], [], ["t3"]]
+    assert all(row.status == "sending" and row.attempts == 1 for r in results for row in r.sending)
+    assert bot.sql("SELECT reply_token, status, attempts FROM outbox ORDER BY id") == [
+        ("t1", "sending", 1), ("t3", "sending", 1)]
+    assert bot.world.deliveries() == []  # taken, not sent: sending is the caller's
+
+    with bot.services.sessions() as session, session.begin():
+        inbox.store_events(session, [text_event(user_source("U4"), "ช่วยเหลือ", reply_token="t4")])
+    results = process_batch(bot.services, claim(bot.services, limit=10), dispatch)  # U2's too, if its retry is due
+    assert all(r.status == "done" and r.sending == [] and len(r.outgoing) == 1 for r in results)
+    assert bot.sql("SELECT status FROM outbox WHERE reply_token = 't4'") == [("pending",)]
