@@ -9,11 +9,12 @@ One claimer thread claims, for each idle processing thread, a batch of up to
 by side), oldest first; the processing thread runs the batch in one unit of work
 (``bot.processing.process_batch``: one commit for the batch, a savepoint per event,
 and in the same transaction the rows it wrote taken for sending in one UPDATE) and
-hands those rows to the delivery pool as they are. It sleeps until told: by the webhook in this process (``notify``), by a
-processing thread that finished (the next event of that chat may run now), or, in
-`kaona worker` on PostgreSQL (``listen``), by a NOTIFY from any webhook; polling once
-a second is the fallback (an in-process worker leaves other web processes' events
-to their own workers, and finds them there when those are gone).
+hands those rows to the delivery pool as they are. It sleeps until told: by the
+webhook in this process (``notify``), by a processing thread that finished (the next
+event of that chat may run now), or, in `kaona worker` on PostgreSQL (``listen``), by
+a NOTIFY from any webhook; polling once a second is the fallback (an in-process
+worker leaves other web processes' events to their own workers, and finds them there
+when those are gone).
 The same thread sweeps the outbox for pushes whose retry is due.
 """
 
