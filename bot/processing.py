@@ -55,10 +55,12 @@ NAME_KEPT = timedelta(days=1)  # a display name is looked up again after a day
 
 @dataclass(frozen=True)
 class Outgoing:
-    """An outbox row written by an event, for delivery: its id and its deadline."""
+    """An outbox row written by an event, for delivery: its id and its deadline, and
+    the row itself when it was written taken for sending (``process_batch(take=True)``)."""
 
     row_id: int
     deadline: datetime | None
+    taken: OutboxMessage | None = None
 
 
 @dataclass
@@ -69,8 +71,6 @@ class Result:
     outgoing: list[Outgoing] = field(default_factory=list)
     # An event whose person's display name is due for a look-up at LINE (off the hot path).
     refresh_name: IncomingEvent | None = None
-    # Its outbox rows, taken for sending in its unit of work (``process_batch(take=True)``).
-    sending: list[OutboxMessage] = field(default_factory=list)
 
 
 class UnitOfWork:
@@ -140,9 +140,10 @@ def process_batch(
 ) -> list[Result]:
     """Run a claimed batch (independent chats) in as few units of work as its length and
     ``HOLD`` allow, one savepoint per event; the results are in the batch's order.
-    ``take``: the outbox rows each unit wrote are taken for sending ("sending") in that
-    unit's own transaction and come back whole in ``Result.sending``, for the caller to
-    send at once (no transaction of its own to take them, no read back)."""
+    ``take``: each event's reply is written already taken for sending ("sending") and
+    comes back whole (``Outgoing.taken``), for the caller to send at once after the
+    commit: no transaction of its own to take it, no statement to read it back. (The
+    rare pushes of an answer past five messages are written pending, to deliver.)"""
     results: list[Result] = []
     while len(results) < len(batch):
         results += _unit(services, batch[len(results) :], dispatch, take=take)
@@ -163,13 +164,11 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler,
             # at its first statement, and a wait for it is not work done holding it.
             started: float | None = None
             for claimed in batch:
-                results.append(_run(uow, services, claimed, dispatch))
+                results.append(_run(uow, services, claimed, dispatch, take=take))
                 if started is None:
                     started = time.monotonic()
                 elif time.monotonic() - started >= hold:
                     break
-            if take:
-                _take(uow.session, results)
             uow.commit()
     except Exception as exc:  # noqa: BLE001 - the transaction itself failed, not one event's use case
         if len(batch) > 1:
@@ -185,19 +184,7 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler,
     return results
 
 
-def _take(session: Session, results: Sequence[Result]) -> None:
-    """Take the rows these results wrote for sending, in one UPDATE in their unit of work:
-    they commit "sending" together with the events that wrote them. A process that dies
-    before sending leaves them to the sweeper, as one that dies mid-send does."""
-    ids = [out.row_id for result in results for out in result.outgoing]
-    if not ids:
-        return
-    won = {row.id: row for row in outbox.begin_sending_many(session, ids)}
-    for result in results:
-        result.sending = [won[out.row_id] for out in result.outgoing if out.row_id in won]
-
-
-def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Result:
+def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: Handler, *, take: bool) -> Result:
     """One event in its savepoint; what goes wrong in it is settled in the batch's
     transaction (deferred, retried later or parked), the other events unaffected."""
     if claimed.attempts > services.settings.max_attempts:  # claimed again and again by workers that died on it
@@ -213,7 +200,7 @@ def _run(uow: UnitOfWork, services: Services, claimed: inbox.Claimed, dispatch: 
             person = observe(event, deps)
             refresh = event if _name_due(event, deps, person) else None
             messages = list(dispatch(event, deps))
-            outgoing = queue(deps, event, messages) if messages and event.mode == "active" else []
+            outgoing = queue(deps, event, messages, take=take) if messages and event.mode == "active" else []
             inbox.mark_done(uow.session, claimed.id, attempt=claimed.attempts)
     except LostLease:
         log.warning("event %s was re-claimed by another worker; its work is theirs", claimed.id)
@@ -285,24 +272,26 @@ def _name_due(event: IncomingEvent, deps: Deps, seen: access.Seen | None) -> boo
     return access.needs_name_refresh(deps.session, event.user_id, every=NAME_KEPT)
 
 
-def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message]) -> list[Outgoing]:
+def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message], *, take: bool = False) -> list[Outgoing]:
     """Write an event's answer to the outbox: the first five messages as the reply, any
-    more as pushes (LINE takes at most five per call)."""
+    more as pushes (LINE takes at most five per call). ``take``: the reply is written
+    taken for sending (``Outgoing.taken``)."""
     outgoing = []
     if event.in_group and event.reply_token:  # a reply is free: it carries a due reminder too
         messages = with_reminder_line(deps, event.chat_id, list(messages))
     for start in range(0, len(messages), 5):
         batch = messages[start : start + 5]
         if event.reply_token and start == 0:
-            row_id, expires = outbox.queue_reply(
+            row_id, expires, taken = outbox.queue_reply(
                 deps.session,
                 chat_id=event.chat_id,
                 reply_token=event.reply_token,
                 messages=batch,
                 event_time=event.timestamp,
                 inbox_event_id=event.inbox_id,
+                taken=take,
             )
-            outgoing.append(Outgoing(row_id, expires))
+            outgoing.append(Outgoing(row_id, expires, taken))
         else:
             push = outbox.enqueue_push(
                 deps.session,

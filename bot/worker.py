@@ -8,8 +8,8 @@ One claimer thread claims, for each idle processing thread, a batch of up to
 ``batch`` events in one transaction, each of a different chat (so they may run side
 by side), oldest first; the processing thread runs the batch in one unit of work
 (``bot.processing.process_batch``: one commit for the batch, a savepoint per event,
-and in the same transaction the rows it wrote taken for sending in one UPDATE) and
-hands those rows to the delivery pool as they are. It sleeps until told: by the
+each reply written already taken for sending) and hands those rows to the delivery
+pool as they are. It sleeps until told: by the
 webhook in this process (``notify``), by a processing thread that finished (the next
 event of that chat may run now), or, in `kaona worker` on PostgreSQL (``listen``), by
 a NOTIFY from any webhook; polling once a second is the fallback (an in-process
@@ -200,8 +200,12 @@ class Worker:
                 return
             try:
                 results = process_batch(self._services, batch, self._dispatch, take=True)
-                for row in outbox.nearest_deadline_first([row for result in results for row in result.sending]):
+                outgoing = [out for result in results for out in result.outgoing]
+                for row in outbox.nearest_deadline_first([out.taken for out in outgoing if out.taken]):
                     self.pool.send_taken(row)
+                for out in outgoing:
+                    if out.taken is None:  # a push past an answer's fifth message
+                        self.pool.send(out.row_id, out.deadline)
                 for result in results:
                     if result.refresh_name is not None:
                         self._refresh_later(result.refresh_name)

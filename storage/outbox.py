@@ -36,19 +36,23 @@ def queue_reply(
     messages: Sequence[dict[str, Any]],
     event_time: datetime,
     inbox_event_id: int | None = None,
-) -> tuple[int, datetime]:
-    """``enqueue_reply`` in one INSERT, no ORM object: (row id, token expiry). The
-    event path's way (an object per reply costs more than the rest of its writes)."""
+    taken: bool = False,
+) -> tuple[int, datetime, OutboxMessage | None]:
+    """``enqueue_reply`` in one INSERT: (row id, token expiry, the row when ``taken``).
+    The event path's way (an object read back per reply cost more than the rest of its
+    writes). ``taken``: the row is written already taken for sending ("sending", its
+    first try), for the unit of work that writes it to send after its commit; it comes
+    back as an object of its own (in no session), to be sent as it is."""
     now = utcnow()
     expires = event_time + REPLY_TOKEN_TTL
-    row_id = session.execute(
-        _QUEUE_REPLY,
-        {"kind": "reply", "chat_id": chat_id, "reply_token": reply_token, "retry_key": str(uuid.uuid4()),
-         "purpose": "reply", "messages": _dump(messages), "inbox_event_id": inbox_event_id, "status": "pending",
-         "attempts": 0, "fallback_push": False, "cost": 0, "token_expires_at": expires, "next_attempt_at": now,
-         "created_at": now},
-    ).scalar_one()  # fmt: skip
-    return int(row_id), expires
+    values: dict[str, Any] = {
+        "kind": "reply", "chat_id": chat_id, "reply_token": reply_token, "retry_key": str(uuid.uuid4()),
+        "purpose": "reply", "messages": _dump(messages), "inbox_event_id": inbox_event_id,
+        "status": "sending" if taken else "pending", "attempts": 1 if taken else 0, "fallback_push": False,
+        "cost": 0, "token_expires_at": expires, "next_attempt_at": now, "created_at": now,
+    }  # fmt: skip
+    row_id = int(session.execute(_QUEUE_REPLY, values).scalar_one())
+    return row_id, expires, OutboxMessage(id=row_id, **values) if taken else None
 
 
 
@@ -62,8 +66,8 @@ def enqueue_reply(
     inbox_event_id: int | None = None,
 ) -> OutboxMessage:
     """``queue_reply``, returning the row as an object (for callers off the event path)."""
-    row_id, _expires = queue_reply(session, chat_id=chat_id, reply_token=reply_token, messages=messages,
-                                   event_time=event_time, inbox_event_id=inbox_event_id)  # fmt: skip
+    row_id, _expires, _row = queue_reply(session, chat_id=chat_id, reply_token=reply_token, messages=messages,
+                                         event_time=event_time, inbox_event_id=inbox_event_id)  # fmt: skip
     row = session.get(OutboxMessage, row_id)
     assert row is not None
     return row

@@ -73,9 +73,9 @@ def test_a_redelivery_of_a_parked_event_is_not_processed_again(bot_factory) -> N
 
 
 def test_a_batch_taken_for_sending_commits_its_rows_sending_with_its_events(bot_factory) -> None:
-    """``process_batch(take=True)``, the worker's way: each unit of work takes the rows it
-    wrote for sending in its own transaction; an event whose use case raised wrote none,
-    and without ``take`` the rows stay pending for ``deliver``."""
+    """``process_batch(take=True)``, the worker's way: each event's reply is written taken
+    for sending and comes back whole; an event whose use case raised wrote none, and
+    without ``take`` the rows are written pending, for ``deliver``."""
     from bot.processing import claim, process_batch
     from storage import inbox
 
@@ -92,8 +92,10 @@ def test_a_batch_taken_for_sending_commits_its_rows_sending_with_its_events(bot_
     assert len(batch) == 3
     results = process_batch(bot.services, batch, crashes_for_u2, take=True)
     assert [r.status for r in results] == ["done", "retry", "done"]
-    assert [[row.reply_token for row in r.sending] for r in results] == [["t1"], [], ["t3"]]
-    assert all(row.status == "sending" and row.attempts == 1 for r in results for row in r.sending)
+    taken = [[out.taken for out in r.outgoing] for r in results]
+    assert [[row.reply_token for row in rows if row] for rows in taken] == [["t1"], [], ["t3"]]
+    assert all(row and row.status == "sending" and row.attempts == 1 and row.kind == "reply"
+               for rows in taken for row in rows)  # fmt: skip
     assert bot.sql("SELECT reply_token, status, attempts FROM outbox ORDER BY id") == [
         ("t1", "sending", 1), ("t3", "sending", 1)]
     assert bot.world.deliveries() == []  # taken, not sent: sending is the caller's
@@ -101,5 +103,24 @@ def test_a_batch_taken_for_sending_commits_its_rows_sending_with_its_events(bot_
     with bot.services.sessions() as session, session.begin():
         inbox.store_events(session, [text_event(user_source("U4"), "ช่วยเหลือ", reply_token="t4")])
     results = process_batch(bot.services, claim(bot.services, limit=10), dispatch)  # U2's too, if its retry is due
-    assert all(r.status == "done" and r.sending == [] and len(r.outgoing) == 1 for r in results)
+    assert all(r.status == "done" and [out.taken for out in r.outgoing] == [None] for r in results)
     assert bot.sql("SELECT status FROM outbox WHERE reply_token = 't4'") == [("pending",)]
+
+
+def test_an_answer_past_five_messages_goes_as_a_reply_then_a_push(bot_factory) -> None:
+    """LINE takes five messages a call: the reply carries the first five (taken for
+    sending as it is written), the rest go as a push with its retry key."""
+
+    def seven(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
+        if event.type != "message":
+            return dispatch(event, deps)
+        return [text(f"ข้อความที่ {n}") for n in range(1, 8)]
+
+    bot: RunningBot = bot_factory(dispatch=seven)
+    bot.world.add_user("U1", "สมชาย")
+    bot.client.send_text(user_source("U1"), "ขอดูทั้งหมด")
+    bot.settle(timeout=15)
+    assert [(d.kind, len(d.messages)) for d in bot.world.deliveries()] == [("reply", 5), ("push", 2)]
+    assert bot.world.texts(to="U1") == [f"ข้อความที่ {n}" for n in range(1, 8)]
+    assert bot.sql("SELECT kind, purpose, status, attempts FROM outbox ORDER BY id") == [
+        ("reply", "reply", "sent", 1), ("push", "reply-overflow", "sent", 1)]
