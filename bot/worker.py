@@ -7,7 +7,7 @@ the app factory; the entry points start it (`kaona serve`, `bot.wsgi`, `kaona wo
 One claimer thread claims, for each idle processing thread, a batch of up to
 ``batch`` events in one transaction, each of a different chat (so they may run side
 by side), oldest first; the processing thread runs the batch in one unit of work
-(``bot.processing.process_batch``: one commit for the batch, a savepoint per event,
+(``bot.processing.process_batch``: one commit for the batch, no savepoint per event,
 each reply written already taken for sending) and hands those rows to the delivery
 pool as they are. It sleeps until told: by the
 webhook in this process (``notify``), by a processing thread that finished (the next

@@ -55,7 +55,6 @@ def queue_reply(
     return row_id, expires, OutboxMessage(id=row_id, **values) if taken else None
 
 
-
 def enqueue_reply(
     session: Session,
     *,
@@ -71,6 +70,7 @@ def enqueue_reply(
     row = session.get(OutboxMessage, row_id)
     assert row is not None
     return row
+
 
 def enqueue_push(
     session: Session,
