@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.events import IncomingEvent
 from plans.thai import only_digits
@@ -19,15 +20,18 @@ class Command:
     def matches(self, event: IncomingEvent) -> bool:
         if event.type != "message" or event.command_text is None:
             return False
-        head = event.command_text.split(" ", 1)[0].casefold()
-        return head in {w.casefold() for w in self.words}
+        return event.command_text.split(" ", 1)[0].casefold() in self._folded
+
+    @cached_property
+    def _folded(self) -> frozenset[str]:
+        return frozenset(w.casefold() for w in self.words)
 
     def argument(self, event: IncomingEvent) -> str:
         """What follows the command word, spaces squeezed ("" when nothing)."""
         parts = (event.command_text or "").split(" ", 1)
         return parts[1].strip() if len(parts) > 1 else ""
 
-    @property
+    @cached_property
     def english(self) -> str | None:
         return next((w for w in self.words if w.isascii() and w.isalpha()), None)
 

@@ -3,6 +3,7 @@ and anything unmatched goes to an explicit default."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 from bot.events import IncomingEvent
@@ -43,17 +44,23 @@ COMMANDS: tuple[Command, ...] = (
 
 
 def handle_help(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
-    place = "group" if event.in_group else "user"
-    lines = ["คำสั่งที่ใช้กับ “ก้าวหน้า” ได้ (พิมพ์ภาษาไทยหรืออังกฤษก็ได้)"]
     coordinator = bool(event.user_id and access.is_coordinator(deps.session, event.user_id))
+    body, choices = _help("group" if event.in_group else "user", coordinator)
+    return [text(body, choices)]
+
+
+@functools.cache
+def _help(place: str, coordinator: bool) -> tuple[str, tuple[Choice, ...]]:
+    """The help text and its quick replies, for a place and a kind of person (four in
+    all, built once each)."""
+    lines = ["คำสั่งที่ใช้กับ “ก้าวหน้า” ได้ (พิมพ์ภาษาไทยหรืออังกฤษก็ได้)"]
     shown = [c for c in COMMANDS if c.where in ("any", place) and (coordinator or not c.coordinators_only)]
     for command in shown:
         alias = f" ({command.english})" if command.english else ""
         lines.append(f"• {command.usage}{alias} – {command.help_th}")
-    if event.in_group:
+    if place == "group":
         lines.append("\nในกลุ่ม ก้าวหน้าจะตอบเฉพาะคำสั่ง หรือข้อความที่แท็กถึงก้าวหน้า")
-    choices = [Choice(label=c.words[0], text=c.words[0]) for c in shown if "<" not in c.usage]
-    return [text("\n".join(lines), choices)]
+    return "\n".join(lines), tuple(Choice(label=c.words[0], text=c.words[0]) for c in shown if "<" not in c.usage)
 
 
 INTERRUPTING: tuple[tuple[Command, Handler], ...] = (
@@ -152,6 +159,9 @@ ASKED_ABOUT: tuple[Command, ...] = (*(command for command, _ in INTERRUPTING), C
 def dispatch(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     """The use case for an event (the worker's entry point): a conversation under way
     first, then the routes in order, then the default."""
+    drafts = [key for key in (report.draft_key(event), reminders.draft_key(event)) if key is not None]
+    if len(drafts) > 1:  # both conversations are looked for: one query, not two
+        deps.state.prefetch(drafts)
     in_conversation = conversation(event, deps)
     schedule_draft = None if in_conversation is not None else reminders.active_draft(event, deps)
     interrupting = any(command.matches(event) for command, _ in INTERRUPTING) or SCHEDULE.matches(event)

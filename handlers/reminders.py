@@ -89,16 +89,22 @@ def conversation_key(event: IncomingEvent) -> str:
     return f"schedule:{event.chat_id}:{event.user_id}"
 
 
-def active_draft(event: IncomingEvent, deps: Deps) -> flow.ScheduleDraft | None:
+def draft_key(event: IncomingEvent) -> str | None:
+    """The key ``active_draft`` reads for this event, if it reads one."""
     if event.type != "message" or event.in_group or not event.user_id:
         return None
-    raw = deps.state.get(conversation_key(event))
-    if not raw:
+    return conversation_key(event)
+
+
+def active_draft(event: IncomingEvent, deps: Deps) -> flow.ScheduleDraft | None:
+    key = draft_key(event)
+    raw = deps.state.get(key) if key is not None else None
+    if not raw or key is None:
         return None
     try:
         return flow.ScheduleDraft.from_json(raw)
     except (TypeError, KeyError, ValueError):
-        deps.state.delete(conversation_key(event))
+        deps.state.delete(key)
         return None
 
 

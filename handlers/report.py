@@ -42,10 +42,14 @@ def _key(chat_id: str, user_id: str) -> str:
     return f"report:{chat_id}:{user_id}"
 
 
+def draft_key(event: IncomingEvent) -> str | None:
+    """The key ``active_draft`` reads for this event, if it reads one."""
+    return conversation_key(event) if event.user_id else None
+
+
 def active_draft(event: IncomingEvent, deps: Deps) -> Draft | None:
-    if not event.user_id:
-        return None
-    return _read(deps, conversation_key(event))
+    key = draft_key(event)
+    return _read(deps, key) if key is not None else None
 
 
 def _read(deps: Deps, key: str) -> Draft | None:

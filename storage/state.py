@@ -11,7 +11,7 @@ are strings (callers store JSON); every key may carry a time to live.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 
 class StateStore(Protocol):
     def get(self, key: str) -> str | None: ...
+
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """A hint that ``keys`` are about to be read: a store bound to a transaction
+        may read them in one query and answer their ``get`` from it."""
+        ...
 
     def set(self, key: str, value: str, *, ttl: int | None = None) -> None: ...
 
@@ -64,6 +69,9 @@ class RedisStateStore:
     def get(self, key: str) -> str | None:
         value = self._call(self._redis.get, self._prefix + key)
         return value.decode() if isinstance(value, bytes) else value
+
+    def prefetch(self, keys: Sequence[str]) -> None:
+        return None
 
     def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
         self._call(self._redis.set, self._prefix + key, value, ex=ttl)
@@ -116,6 +124,9 @@ class _HeldRedisWrites:
         if key in self._held:
             return self._held[key][0]
         return self._store.get(key)
+
+    def prefetch(self, keys: Sequence[str]) -> None:
+        return None
 
     def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
         self._held[key] = (value, ttl)
@@ -170,6 +181,9 @@ class DurableStateStore:
     def get(self, key: str) -> str | None:
         return self._for(key).get(key)
 
+    def prefetch(self, keys: Sequence[str]) -> None:
+        self._sql.prefetch([key for key in keys if not is_guard(key)])
+
     def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
         self._for(key).set(key, value, ttl=ttl)
 
@@ -198,16 +212,23 @@ class DurableStateStore:
 
 _ENTRIES = cast_type(Table, StateEntry.__table__)
 _GET = select(_ENTRIES.c.value, _ENTRIES.c.expires_at).where(_ENTRIES.c.key == bindparam("key"))
+_GET_MANY = select(_ENTRIES.c.key, _ENTRIES.c.value, _ENTRIES.c.expires_at).where(
+    _ENTRIES.c.key.in_(bindparam("keys", expanding=True))
+)
 
 
 class SqlStateStore:
     """State in the SQL database. Bound to a handler's session (``for_session``), it
     works inside that transaction: on SQLite a second writer would wait for the
-    first, and state then commits or rolls back with the handler's own changes."""
+    first, and state then commits or rolls back with the handler's own changes; keys
+    it was told to ``prefetch`` are read in one query, and their ``get`` answered from
+    that read (kept up to date by its own writes: nothing else writes a chat's keys
+    while its event runs)."""
 
     def __init__(self, sessions: sessionmaker[Session], *, bound: Session | None = None) -> None:
         self._sessions = sessions
         self._bound = bound
+        self._read: dict[str, str | None] = {}
 
     def for_session(self, session: Session) -> SqlStateStore:
         return SqlStateStore(self._sessions, bound=session)
@@ -217,13 +238,24 @@ class SqlStateStore:
         return None
 
     def get(self, key: str) -> str | None:
+        if key in self._read:
+            return self._read[key]
         with self._tx() as session:
             row = session.execute(_GET, {"key": key}).first()  # Core: read on every event
-            if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
-                return None
-            return str(row.value)
+            return _live(row.value, row.expires_at) if row is not None else None
+
+    def prefetch(self, keys: Sequence[str]) -> None:
+        if self._bound is None:  # each read is a transaction of its own: nothing to keep
+            return
+        wanted = [key for key in keys if key not in self._read]
+        if not wanted:
+            return
+        rows = self._bound.execute(_GET_MANY, {"keys": wanted}).all()
+        self._read.update(dict.fromkeys(wanted))
+        self._read.update((row.key, _live(row.value, row.expires_at)) for row in rows)
 
     def set(self, key: str, value: str, *, ttl: int | None = None) -> None:
+        self._read.pop(key, None)
         expires = utcnow() + timedelta(seconds=ttl) if ttl else None
         with self._tx() as session:
             insert = dialect_insert(session)
@@ -234,10 +266,12 @@ class SqlStateStore:
             session.execute(stmt)
 
     def delete(self, key: str) -> None:
+        self._read.pop(key, None)
         with self._tx() as session:
             session.execute(delete(StateEntry).where(StateEntry.key == key))
 
     def add_once(self, key: str, *, ttl: int) -> bool:
+        self._read.pop(key, None)
         now = utcnow()
         with self._tx() as session:
             session.execute(
@@ -253,6 +287,7 @@ class SqlStateStore:
             return session.execute(stmt).first() is not None
 
     def incr(self, key: str, *, ttl: int) -> int:
+        self._read.pop(key, None)
         now = utcnow()
         with self._tx() as session:
             session.execute(
@@ -287,3 +322,9 @@ class SqlStateStore:
         with self._sessions() as session, session.begin():
             yield session
 
+
+def _live(value: str, expires_at: Any) -> str | None:
+    """A stored value, or None once its time to live is over."""
+    if expires_at is not None and expires_at <= utcnow():
+        return None
+    return str(value)

@@ -76,3 +76,25 @@ def test_stickers_one_to_one_get_a_hint(bot: RunningBot) -> None:
     bot.client.post([event])
     [answer] = replies(bot, "U1")
     assert "ข้อความตัวอักษร" in answer["text"]
+
+
+def test_a_one_to_one_message_looks_for_both_conversations_in_one_read(bot: RunningBot) -> None:
+    """Issue 9: a report and a reminder schedule may be under way one-to-one; both
+    drafts are read in one query on every message."""
+    from sqlalchemy import event
+
+    bot.client.send_text(user_source("U1"), "ช่วยเหลือ")  # the person is known from here on
+    replies(bot, "U1")
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if "state_entries" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    event.listen(bot.services.engine, "before_cursor_execute", count)
+    try:
+        bot.client.send_text(user_source("U1"), "ช่วยเหลือ")
+        assert len(replies(bot, "U1")) == 2
+    finally:
+        event.remove(bot.services.engine, "before_cursor_execute", count)
+    assert len(reads) == 1 and " IN " in reads[0].upper()

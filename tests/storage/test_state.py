@@ -79,3 +79,39 @@ def test_a_draft_commits_with_its_transaction_and_survives_redis_starting_empty(
         assert services.state.get("codetries:C9") == "1"
     finally:
         services.close()
+
+
+def test_prefetched_drafts_are_read_in_one_query_and_follow_the_events_own_writes(settings: Settings) -> None:
+    """Issue 9: a one-to-one message looks for two conversations (a report, a reminder
+    schedule); bound to the event's transaction, both drafts come from one SELECT."""
+    from sqlalchemy import event
+
+    services = build_services(settings)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if "state_entries" in statement:
+            statements.append(statement.split(None, 1)[0].upper())
+
+    try:
+        services.state.set("report:U1:U1", "r1", ttl=600)
+        services.state.set("schedule:U1:U1", "gone", ttl=1)
+        time.sleep(1.2)  # expired, not yet purged: absent to a reader
+        event.listen(services.engine, "before_cursor_execute", count)
+        with services.sessions() as session, session.begin():
+            store = services.state.for_session(session)
+            store.prefetch(["report:U1:U1", "schedule:U1:U1", "report:U2:U2"])
+            assert store.get("report:U1:U1") == "r1"
+            assert store.get("schedule:U1:U1") is None
+            assert store.get("report:U2:U2") is None
+            assert statements == ["SELECT"]
+            store.set("report:U1:U1", "r2", ttl=600)
+            store.delete("report:U2:U2")
+            assert store.get("report:U1:U1") == "r2"  # its own write, read back in its transaction
+            assert store.get("report:U2:U2") is None
+        assert services.state.get("report:U1:U1") == "r2"
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+        services.state.delete("report:U1:U1")
+        services.state.delete("schedule:U1:U1")
+        services.close()
