@@ -28,6 +28,7 @@ import logging
 import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.workers.base import Worker
@@ -124,6 +125,29 @@ def _client(channel: _Channel) -> str:
     return str(addr[0]) if isinstance(addr, tuple) and addr else str(addr)
 
 
+class _QueueDepthLog:
+    """waitress warns "Task queue depth is N" for every request that finds every thread
+    busy: under a burst, every request (logging it was 5% of a web process's time
+    holding the GIL). This says it at most every ``every`` seconds, with the deepest
+    queue seen since."""
+
+    def __init__(self, every: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._every = every
+        self._clock = clock
+        self._last = float("-inf")
+        self._deepest = 0
+        self._logger = logging.getLogger("waitress.queue")
+
+    def warning(self, message: str, depth: int) -> None:
+        self._deepest = max(self._deepest, depth)
+        now = self._clock()
+        if now - self._last < self._every:
+            return
+        self._last, deepest, self._deepest = now, self._deepest, 0
+        self._logger.warning("every request thread busy: %d requests waiting (the most in %.0f s)", deepest,
+                             self._every)  # fmt: skip
+
+
 def build_server(app: Any, sockets: list[Any], *, threads: int, settings: Settings) -> _Server:
     """A waitress server on already-bound listening sockets, with Kaona's limits."""
     # What waitress's create_server does for pre-bound sockets, with our server class.
@@ -143,6 +167,7 @@ def build_server(app: Any, sockets: list[Any], *, threads: int, settings: Settin
         expose_tracebacks=False,
     )
     dispatcher = ThreadedTaskDispatcher()
+    dispatcher.queue_logger = _QueueDepthLog()
     dispatcher.set_thread_count(threads)
     servers = []
     socket_map: dict[int, Any] = {}
