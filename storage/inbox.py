@@ -59,50 +59,67 @@ def order_key(chat_id: str | None, user_id: str | None) -> str:
 
 @functools.cache
 def _store_statement(dialect: str) -> Any:
-    """The insert-if-new of one event, built once per backend."""
+    """The insert-if-new of events, built once per backend: run with many rows, it goes
+    as one multi-row INSERT (SQLAlchemy's "insertmanyvalues"), and returns the ids of
+    the events it stored."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = _TABLE
-    return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(table.c.id)
+    return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(
+        table.c.webhook_event_id
+    )
 
 
 def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> StoredCount:
     """Insert raw webhook events; an event already stored (a redelivery) is skipped."""
+    return store_requests(session, [list(events)])[0]
+
+
+def store_requests(session: Session, requests: Sequence[Sequence[Mapping[str, Any]]]) -> list[StoredCount]:
+    """``store_events`` for the events of several requests in one statement: what each
+    request stored anew, and what it had that was stored already."""
     now = utcnow()
-    rows = []
-    for raw in events:
-        chat_id, user_id = chat_of(raw.get("source") or {})
-        kind = str(raw["type"])
-        mode = str(raw.get("mode") or "active")
-        if mode == "standby":
-            status = "standby"
-        elif kind not in HANDLED_TYPES:
-            status = "ignored"
-        else:
-            status = "pending"
-        rows.append(
-            {
-                "webhook_event_id": str(raw["webhookEventId"]),
-                "event_type": kind,
-                "chat_id": chat_id,
-                "user_id": user_id,
-                "order_key": order_key(chat_id, user_id),
-                "event_ts": int(raw["timestamp"]),
-                "mode": mode,
-                "is_redelivery": bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
-                "payload": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
-                "status": status,
-                "attempts": 0,
-                "available_at": now,
-                "received_at": now,
-            }
-        )
+    rows = [_row(raw, now) for events in requests for raw in events]
     if not rows:
-        return StoredCount(0, 0)
+        return [StoredCount(0, 0) for _ in requests]
     stmt = _store_statement(session.get_bind().dialect.name)
-    new = 0
-    for row in rows:  # one statement per row keeps RETURNING portable and counts exact
-        new += len(session.execute(stmt, row).all())
-    return StoredCount(new=new, duplicates=len(rows) - new)
+    stored = {str(row.webhook_event_id) for row in session.execute(stmt, rows)}
+    counts = []
+    for events in requests:
+        new = 0
+        for raw in events:
+            event_id = str(raw["webhookEventId"])
+            if event_id in stored:
+                stored.discard(event_id)  # the same event twice in one go is stored once
+                new += 1
+        counts.append(StoredCount(new=new, duplicates=len(events) - new))
+    return counts
+
+
+def _row(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    chat_id, user_id = chat_of(raw.get("source") or {})
+    kind = str(raw["type"])
+    mode = str(raw.get("mode") or "active")
+    if mode == "standby":
+        status = "standby"
+    elif kind not in HANDLED_TYPES:
+        status = "ignored"
+    else:
+        status = "pending"
+    return {
+        "webhook_event_id": str(raw["webhookEventId"]),
+        "event_type": kind,
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "order_key": order_key(chat_id, user_id),
+        "event_ts": int(raw["timestamp"]),
+        "mode": mode,
+        "is_redelivery": bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
+        "payload": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+        "status": status,
+        "attempts": 0,
+        "available_at": now,
+        "received_at": now,
+    }
 
 
 @dataclass
@@ -155,7 +172,7 @@ class InboxWriter:
     def _write(self, requests: list[_Request]) -> None:
         try:
             with self.sessions() as session, session.begin():
-                counts = [store_events(session, request.events) for request in requests]
+                counts = store_requests(session, [request.events for request in requests])
                 if any(count.new for count in counts):
                     wakeup.announce(session)
         except Exception as exc:  # noqa: BLE001 - handed to the requests, or each written alone

@@ -44,6 +44,23 @@ def test_store_skips_events_already_stored(sessions) -> None:
     assert store(sessions, b, a) == inbox.StoredCount(new=0, duplicates=2)
 
 
+def test_requests_stored_together_in_one_statement_count_each_their_own(sessions) -> None:
+    """The webhook stores the requests that arrive together in one INSERT; each request
+    learns what it stored anew. A redelivery arriving beside the original is stored once."""
+    old, a, b, c = (text_event(user_source(f"U{n}"), str(n)) for n in range(4))
+    store(sessions, old)
+    with sessions() as session, session.begin():
+        counts = inbox.store_requests(session, [[a, old], [b], [a, c], []])
+    assert counts == [
+        inbox.StoredCount(new=1, duplicates=1),
+        inbox.StoredCount(new=1, duplicates=0),
+        inbox.StoredCount(new=1, duplicates=1),  # a: stored by the first request
+        inbox.StoredCount(new=0, duplicates=0),
+    ]
+    with sessions() as session:
+        assert inbox.counts_by_status(session) == {"pending": 4}
+
+
 def test_one_person_in_one_chat_is_handled_in_order_others_in_parallel(sessions) -> None:
     first = text_event(group_source("C1", "U1"), "1")
     second = text_event(group_source("C1", "U1"), "2")
