@@ -88,6 +88,7 @@ class UnitOfWork:
         self._services = services
         self._committed = False
         self._held: list[StateStore] = []
+        self._done: list[tuple[int, int]] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session: Session = self._services.sessions()
@@ -110,7 +111,13 @@ class UnitOfWork:
         yield deps
         self._held.append(deps.state)
 
+    def done(self, claimed: inbox.Claimed) -> None:
+        """The event's "done" mark, written with the others' at the commit (one statement
+        for the unit): LostLease then if any claim was lost, and the unit rolls back."""
+        self._done.append((claimed.id, claimed.attempts))
+
     def commit(self) -> None:
+        inbox.mark_done_many(self.session, self._done)
         self._transaction.commit()
         self._committed = True
         for state in self._held:
@@ -175,9 +182,6 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler,
                 elif time.monotonic() - started >= hold:
                     break
             uow.commit()
-    except LostLease:  # alone: the event is another worker's now
-        log.warning("event %s was re-claimed by another worker; its work is theirs", batch[0].id)
-        return [Result("lost")]
     except Exception as exc:  # noqa: BLE001 - one path for an event's failure and the transaction's
         if not alone:
             ran = batch[: len(results) + 1]  # those run, and the one that raised (or the next)
@@ -186,6 +190,9 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler,
             else:
                 log.warning("a unit of work of %d events failed as a whole (%s); trying each alone", len(ran), exc)
             return [_unit(services, [claimed], dispatch, take=take)[0] for claimed in ran]
+        if isinstance(exc, LostLease):  # the event is another worker's now
+            log.warning("event %s was re-claimed by another worker; its work is theirs", batch[0].id)
+            return [Result("lost")]
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         if is_outage(exc):
             return [_defer(services, batch[0], error)]
@@ -214,7 +221,7 @@ def _run(
             refresh = event if _name_due(event, deps, person) else None
             messages = list(dispatch(event, deps))
             outgoing = queue(deps, event, messages, take=take) if messages and event.mode == "active" else []
-            inbox.mark_done(uow.session, claimed.id, attempt=claimed.attempts)
+            uow.done(claimed)
     except Exception as exc:
         if alone:
             raise

@@ -296,9 +296,22 @@ def mark_done(session: Session, event_id: int, *, attempt: int) -> None:
     """Close an event in the transaction that applied its effects. If the claim was
     lost (the lease ran out and another worker re-claimed it), raise LostLease so the
     caller rolls back and the effects are applied once, by the other worker."""
-    result = session.execute(_MARK_DONE, {"event_id": event_id, "attempt": attempt, "processed_at": utcnow()})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise LostLease(f"inbox event {event_id}: claim {attempt} lost")
+    mark_done_many(session, [(event_id, attempt)])
+
+
+def mark_done_many(session: Session, claims: Sequence[tuple[int, int]]) -> None:
+    """``mark_done`` of several events (id, claim number) in one statement, run once
+    for each (an executemany). LostLease if any claim was lost: the caller cannot tell
+    which, and rolls back; each event alone then tells."""
+    if not claims:
+        return
+    now = utcnow()
+    params = [{"event_id": event_id, "attempt": attempt, "processed_at": now} for event_id, attempt in claims]
+    result = session.execute(_MARK_DONE, params if len(params) > 1 else params[0])
+    if result.rowcount != len(claims):  # type: ignore[attr-defined]
+        lost = claims[0] if len(claims) == 1 else None
+        raise LostLease(f"inbox event {lost[0]}: claim {lost[1]} lost" if lost else
+                        f"a claim among inbox events {[event_id for event_id, _ in claims]} lost")  # fmt: skip
 
 
 def mark_failed(session: Session, event_id: int, error: str, *, max_attempts: int) -> str:

@@ -11,13 +11,14 @@ are strings (callers store JSON); every key may carry a time to live.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from typing import cast as cast_type
 
-from sqlalchemy import Integer, Table, Text, bindparam, cast, delete, select
+from sqlalchemy import BindParameter, Integer, Select, Table, Text, bindparam, cast, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -212,9 +213,14 @@ class DurableStateStore:
 
 _ENTRIES = cast_type(Table, StateEntry.__table__)
 _GET = select(_ENTRIES.c.value, _ENTRIES.c.expires_at).where(_ENTRIES.c.key == bindparam("key"))
-_GET_MANY = select(_ENTRIES.c.key, _ENTRIES.c.value, _ENTRIES.c.expires_at).where(
-    _ENTRIES.c.key.in_(bindparam("keys", expanding=True))
-)
+
+
+@functools.cache
+def _get_many(count: int) -> Select[Any]:
+    """The read of ``count`` keys (k0, k1, ...), built and compiled once per count: an
+    "expanding" IN is rewritten on every execution."""
+    keys: list[BindParameter[str]] = [bindparam(f"k{n}") for n in range(count)]
+    return select(_ENTRIES.c.key, _ENTRIES.c.value, _ENTRIES.c.expires_at).where(_ENTRIES.c.key.in_(keys))
 
 
 class SqlStateStore:
@@ -250,7 +256,7 @@ class SqlStateStore:
         wanted = [key for key in keys if key not in self._read]
         if not wanted:
             return
-        rows = self._bound.execute(_GET_MANY, {"keys": wanted}).all()
+        rows = self._bound.execute(_get_many(len(wanted)), {f"k{n}": key for n, key in enumerate(wanted)}).all()
         self._read.update(dict.fromkeys(wanted))
         self._read.update((row.key, _live(row.value, row.expires_at)) for row in rows)
 

@@ -107,6 +107,31 @@ def test_a_batch_taken_for_sending_commits_its_rows_sending_with_its_events(bot_
     assert bot.sql("SELECT status FROM outbox WHERE reply_token = 't4'") == [("pending",)]
 
 
+def test_a_claim_lost_in_a_batch_leaves_that_event_to_its_new_holder_and_the_others_done(bot_factory) -> None:
+    """The done marks of a unit of work are written together at its commit; one that
+    finds its claim taken over (the lease ran out, another worker re-claimed it) sends
+    the unit's events to run again each alone: the others are done once, with their
+    replies; the lost one is left to the worker that holds it, and wrote nothing."""
+    from sqlalchemy import text as sql_text
+
+    from bot.processing import claim, process_batch
+    from storage import inbox
+
+    bot: RunningBot = bot_factory(worker_mode="external")
+    with bot.services.sessions() as session, session.begin():
+        inbox.store_events(session, [text_event(user_source(f"U{n}"), "ช่วยเหลือ", reply_token=f"t{n}")
+                                     for n in (1, 2, 3)])  # fmt: skip
+    batch = claim(bot.services, limit=10)
+    stolen = next(c for c in batch if c.payload and '"U2"' in c.payload)
+    with bot.services.sessions() as session, session.begin():  # re-claimed by another worker
+        session.execute(sql_text("UPDATE inbox_events SET attempts = attempts + 1 WHERE id = :id"), {"id": stolen.id})
+    results = process_batch(bot.services, batch, dispatch, take=True)
+    assert [r.status for r in results] == ["lost" if c is stolen else "done" for c in batch]
+    assert sorted(bot.sql("SELECT reply_token FROM outbox")) == [("t1",), ("t3",)]
+    assert sorted(bot.sql("SELECT user_id, status FROM inbox_events")) == [
+        ("U1", "done"), ("U2", "processing"), ("U3", "done")]
+
+
 def test_an_answer_past_five_messages_goes_as_a_reply_then_a_push(bot_factory) -> None:
     """LINE takes five messages a call: the reply carries the first five (taken for
     sending as it is written), the rest go as a push with its retry key."""
