@@ -26,6 +26,9 @@ FRESH = timedelta(seconds=30)
 # Built once: a statement made anew for every reply is keyed and looked up anew too.
 _TABLE = cast(Table, OutboxMessage.__table__)
 _QUEUE_REPLY = insert(_TABLE).returning(_TABLE.c.id)
+# Many at once: matched back by reply token (one reply a token). Asking the rows back in
+# the parameters' order makes SQLAlchemy write SQLite's one at a time.
+_QUEUE_REPLIES = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.reply_token)
 
 
 def queue_reply(
@@ -43,16 +46,46 @@ def queue_reply(
     writes). ``taken``: the row is written already taken for sending ("sending", its
     first try), for the unit of work that writes it to send after its commit; it comes
     back as an object of its own (in no session), to be sent as it is."""
+    values = reply_values(chat_id=chat_id, reply_token=reply_token, messages=messages, event_time=event_time,
+                          inbox_event_id=inbox_event_id, taken=taken)  # fmt: skip
+    [written] = write_replies(session, [values])
+    return written
+
+
+def reply_values(
+    *,
+    chat_id: str,
+    reply_token: str,
+    messages: Sequence[dict[str, Any]],
+    event_time: datetime,
+    inbox_event_id: int | None = None,
+    taken: bool = False,
+) -> dict[str, Any]:
+    """The row of a reply, to write with ``write_replies``."""
     now = utcnow()
-    expires = event_time + REPLY_TOKEN_TTL
-    values: dict[str, Any] = {
+    return {
         "kind": "reply", "chat_id": chat_id, "reply_token": reply_token, "retry_key": str(uuid.uuid4()),
         "purpose": "reply", "messages": _dump(messages), "inbox_event_id": inbox_event_id,
         "status": "sending" if taken else "pending", "attempts": 1 if taken else 0, "fallback_push": False,
-        "cost": 0, "token_expires_at": expires, "next_attempt_at": now, "created_at": now,
+        "cost": 0, "token_expires_at": event_time + REPLY_TOKEN_TTL, "next_attempt_at": now, "created_at": now,
     }  # fmt: skip
-    row_id = int(session.execute(_QUEUE_REPLY, values).scalar_one())
-    return row_id, expires, OutboxMessage(id=row_id, **values) if taken else None
+
+
+def write_replies(session: Session, rows: Sequence[dict[str, Any]]) -> list[tuple[int, datetime, OutboxMessage | None]]:
+    """Write replies (``reply_values``) in one statement (a multi-row INSERT for many),
+    in order: for each, (row id, token expiry, the row as an object when it is written
+    taken for sending)."""
+    if not rows:
+        return []
+    if len({values["reply_token"] for values in rows}) < len(rows):  # not from events: one reply a token
+        return [written for values in rows for written in write_replies(session, [values])]
+    if len(rows) == 1:
+        ids = [int(session.execute(_QUEUE_REPLY, rows[0]).scalar_one())]
+    else:
+        by_token = {token: int(row_id) for row_id, token in session.execute(_QUEUE_REPLIES, list(rows))}
+        ids = [by_token[values["reply_token"]] for values in rows]
+    return [(row_id, values["token_expires_at"], OutboxMessage(id=row_id, **values) if values["status"] == "sending"
+             else None) for row_id, values in zip(ids, rows, strict=True)]  # fmt: skip
 
 
 def enqueue_reply(

@@ -107,6 +107,40 @@ def test_a_batch_taken_for_sending_commits_its_rows_sending_with_its_events(bot_
     assert bot.sql("SELECT status FROM outbox WHERE reply_token = 't4'") == [("pending",)]
 
 
+def test_a_units_replies_are_written_in_one_insert_at_its_commit(bot_factory, monkeypatch) -> None:
+    """Each event of a unit of work hands back its reply's row, but the rows are written
+    together when the unit commits: one INSERT, however many events."""
+    monkeypatch.setattr("bot.processing.HOLD", {})
+    monkeypatch.setattr("bot.processing.HOLD_DEFAULT", 60.0)  # one unit for the batch, however slow the machine
+    from sqlalchemy import event as sa_event
+
+    from bot.processing import claim, process_batch
+    from storage import inbox
+
+    bot: RunningBot = bot_factory(worker_mode="external")
+    with bot.services.sessions() as session, session.begin():
+        inbox.store_events(session, [text_event(user_source(f"U{n}"), "ช่วยเหลือ", reply_token=f"t{n}")
+                                     for n in range(1, 6)])  # fmt: skip
+    batch = claim(bot.services, limit=10)
+    assert len(batch) == 5
+    inserts: list[bool] = []
+
+    def count(conn, cursor, statement, params, context, many) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            inserts.append(many)
+
+    sa_event.listen(bot.services.engine, "before_cursor_execute", count)
+    try:
+        results = process_batch(bot.services, batch, dispatch, take=True)
+    finally:
+        sa_event.remove(bot.services.engine, "before_cursor_execute", count)
+    assert len(inserts) == 1
+    tokens = [[out.taken.reply_token for out in r.outgoing if out.taken] for r in results]
+    assert sorted(tokens) == [[f"t{n}"] for n in range(1, 6)]
+    rows = dict(bot.sql("SELECT reply_token, id FROM outbox"))
+    assert all(out.row_id == rows[out.taken.reply_token] for r in results for out in r.outgoing if out.taken)
+
+
 def test_a_claim_lost_in_a_batch_leaves_that_event_to_its_new_holder_and_the_others_done(bot_factory) -> None:
     """The done marks of a unit of work are written together at its commit; one that
     finds its claim taken over (the lease ran out, another worker re-claimed it) sends
