@@ -15,7 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from flows.replies import Button, Say
-from plans.schedule import Schedule, format_days, parse_day, parse_days, parse_time
+from plans.schedule import (
+    NotADayOfTheMonth,
+    Schedule,
+    format_days,
+    parse_day,
+    parse_days,
+    parse_time,
+)
 from plans.thai import parse_whole, to_arabic_digits
 
 CANCEL = {"ยกเลิก", "cancel"}
@@ -173,9 +180,10 @@ def step(draft: ScheduleDraft, typed: str) -> Outcome:
     if word not in KEEP:
         try:
             draft = SETTERS[draft.state](draft, typed)
-        except ValueError:
+        except ValueError as exc:
             example = EXAMPLES[draft.state]
-            return Outcome(draft, (Say(f"ขออภัย ไม่เข้าใจ “{typed}” กรุณาพิมพ์ใหม่ เช่น {example}"), prompt(draft)))
+            why = f"{exc}" if isinstance(exc, NotADayOfTheMonth) else f"ไม่เข้าใจ “{typed}”"
+            return Outcome(draft, (Say(f"ขออภัย {why} กรุณาพิมพ์ใหม่ เช่น {example}"), prompt(draft)))
     following = ORDER[ORDER.index(draft.state) + 1]
     if following == "confirm":
         problems = draft.schedule.problems()

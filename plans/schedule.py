@@ -153,11 +153,18 @@ _DAYS = re.compile(r"[0-9]{1,2}")  # ASCII only, after Thai digits are read: \d 
 _TIME = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})")
 
 
+class NotADayOfTheMonth(ValueError):
+    """A number typed as a day of the month that no month has (its text is Thai)."""
+
+
 def parse_days(text: str) -> tuple[int, ...]:
-    """"21,24" / "๒๑ ๒๔" -> (21, 24); ValueError when there is no day in it."""
+    """"21,24" / "๒๑ ๒๔" -> (21, 24); ValueError when there is no day in it, and
+    ``NotADayOfTheMonth`` for a number outside 1-31."""
     found = tuple(int(d) for d in _DAYS.findall(to_arabic_digits(text)))
     if not found and text.strip() not in ("-", "ไม่มี", "none"):
         raise ValueError(f"no day of the month in {text!r}")
+    if any(not 1 <= day <= 31 for day in found):
+        raise NotADayOfTheMonth("วันที่ต้องอยู่ระหว่าง 1 ถึง 31")
     return found
 
 

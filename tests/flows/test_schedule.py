@@ -53,6 +53,14 @@ def test_every_state_re_prompts_a_wrong_answer_and_takes_cancel_back_and_help(st
     assert back is not None and flow.ORDER.index(back.state) == max(1, flow.ORDER.index(state) - 1)
 
 
+@pytest.mark.parametrize(("state", "typed"), [("day", "๔๕"), ("followups", "21,32"), ("deadline", "0"), ("digest", "99")])
+def test_a_day_no_month_has_is_refused_where_it_is_typed(state: str, typed: str) -> None:
+    draft = flow.ScheduleDraft(state, tuple(UNITS[:1]), unit_id=1)
+    wrong = flow.step(draft, typed)
+    assert wrong.draft == draft
+    assert wrong.replies[0].text.startswith("ขออภัย วันที่ต้องอยู่ระหว่าง 1 ถึง 31 กรุณาพิมพ์ใหม่ เช่น ")
+
+
 def test_an_impossible_schedule_goes_back_to_the_first_question() -> None:
     draft = flow.ScheduleDraft("day", tuple(UNITS[:1]), unit_id=1)
     outcome = _walk(draft, "24", "23", "25", "26", "09:00")
