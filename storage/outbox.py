@@ -31,27 +31,6 @@ _QUEUE_REPLY = insert(_TABLE).returning(_TABLE.c.id)
 _QUEUE_REPLIES = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.reply_token)
 
 
-def queue_reply(
-    session: Session,
-    *,
-    chat_id: str,
-    reply_token: str,
-    messages: Sequence[dict[str, Any]],
-    event_time: datetime,
-    inbox_event_id: int | None = None,
-    taken: bool = False,
-) -> tuple[int, datetime, OutboxMessage | None]:
-    """``enqueue_reply`` in one INSERT: (row id, token expiry, the row when ``taken``).
-    The event path's way (an object read back per reply cost more than the rest of its
-    writes). ``taken``: the row is written already taken for sending ("sending", its
-    first try), for the unit of work that writes it to send after its commit; it comes
-    back as an object of its own (in no session), to be sent as it is."""
-    values = reply_values(chat_id=chat_id, reply_token=reply_token, messages=messages, event_time=event_time,
-                          inbox_event_id=inbox_event_id, taken=taken)  # fmt: skip
-    [written] = write_replies(session, [values])
-    return written
-
-
 def reply_values(
     *,
     chat_id: str,
@@ -61,7 +40,10 @@ def reply_values(
     inbox_event_id: int | None = None,
     taken: bool = False,
 ) -> dict[str, Any]:
-    """The row of a reply, to write with ``write_replies``."""
+    """The row of a reply, to write with ``write_replies``: the event path's way, one
+    INSERT for a unit of work's replies and no object read back. ``taken``: written
+    already taken for sending ("sending", its first try), for the unit of work that
+    writes it to send after its commit."""
     now = utcnow()
     return {
         "kind": "reply", "chat_id": chat_id, "reply_token": reply_token, "retry_key": str(uuid.uuid4()),
@@ -97,9 +79,11 @@ def enqueue_reply(
     event_time: datetime,
     inbox_event_id: int | None = None,
 ) -> OutboxMessage:
-    """``queue_reply``, returning the row as an object (for callers off the event path)."""
-    row_id, _expires, _row = queue_reply(session, chat_id=chat_id, reply_token=reply_token, messages=messages,
-                                         event_time=event_time, inbox_event_id=inbox_event_id)  # fmt: skip
+    """A reply queued pending, returned as an object of the session (for callers off the
+    event path)."""
+    values = reply_values(chat_id=chat_id, reply_token=reply_token, messages=messages, event_time=event_time,
+                          inbox_event_id=inbox_event_id)  # fmt: skip
+    [(row_id, _expires, _row)] = write_replies(session, [values])
     row = session.get(OutboxMessage, row_id)
     assert row is not None
     return row
