@@ -294,14 +294,12 @@ def _name_due(event: IncomingEvent, deps: Deps, seen: access.Seen | None) -> boo
     return access.needs_name_refresh(deps.session, event.user_id, every=NAME_KEPT)
 
 
-def queue(
-    deps: Deps, event: IncomingEvent, messages: Sequence[Message], *, take: bool = False, uow: UnitOfWork | None = None
-) -> list[Outgoing]:
+def queue(deps: Deps, event: IncomingEvent, messages: Sequence[Message], *, take: bool, uow: UnitOfWork) -> list[Outgoing]:
     """Write an event's answer to the outbox: the first five messages as the reply, any
     more as pushes (LINE takes at most five per call). ``take``: the reply is written
-    taken for sending (``Outgoing.taken``). ``uow``: an answer that is one reply is
-    written at that unit's commit, with the other events' (the list returned is filled
-    then); an answer with pushes is written at once, the reply first."""
+    taken for sending (``Outgoing.taken``). An answer that is one reply is written at
+    the commit of ``uow``, with the other events' (the list returned is filled then);
+    an answer with pushes is written at once, the reply first."""
     outgoing: list[Outgoing] = []
     if event.in_group and event.reply_token:  # a reply is free: it carries a due reminder too
         messages = with_reminder_line(deps, event.chat_id, list(messages))
@@ -310,7 +308,7 @@ def queue(
         if event.reply_token and start == 0:
             row = outbox.reply_values(chat_id=event.chat_id, reply_token=event.reply_token, messages=batch,
                                       event_time=event.timestamp, inbox_event_id=event.inbox_id, taken=take)  # fmt: skip
-            if uow is not None and len(messages) <= 5:
+            if len(messages) <= 5:
                 uow.reply_later(row, outgoing)
                 return outgoing
             [(row_id, expires, taken)] = outbox.write_replies(deps.session, [row])

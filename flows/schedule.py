@@ -180,10 +180,11 @@ def step(draft: ScheduleDraft, typed: str) -> Outcome:
     if word not in KEEP:
         try:
             draft = SETTERS[draft.state](draft, typed)
-        except ValueError as exc:
-            example = EXAMPLES[draft.state]
-            why = f"{exc}" if isinstance(exc, NotADayOfTheMonth) else f"ไม่เข้าใจ “{typed}”"
-            return Outcome(draft, (Say(f"ขออภัย {why} กรุณาพิมพ์ใหม่ เช่น {example}"), prompt(draft)))
+        except NotADayOfTheMonth as exc:
+            return Outcome(draft, (Say(f"ขออภัย {exc} กรุณาพิมพ์ใหม่ เช่น {EXAMPLES[draft.state]}"), prompt(draft)))
+        except ValueError:
+            return Outcome(draft, (Say(f"ขออภัย ไม่เข้าใจ “{typed}” กรุณาพิมพ์ใหม่ เช่น {EXAMPLES[draft.state]}"),
+                                   prompt(draft)))  # fmt: skip
     following = ORDER[ORDER.index(draft.state) + 1]
     if following == "confirm":
         problems = draft.schedule.problems()

@@ -98,8 +98,10 @@ def draft_key(event: IncomingEvent) -> str | None:
 
 def active_draft(event: IncomingEvent, deps: Deps) -> flow.ScheduleDraft | None:
     key = draft_key(event)
-    raw = deps.state.get(key) if key is not None else None
-    if not raw or key is None:
+    if key is None:
+        return None
+    raw = deps.state.get(key)
+    if not raw:
         return None
     try:
         return flow.ScheduleDraft.from_json(raw)

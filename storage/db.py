@@ -82,10 +82,10 @@ IDLE_PING_SECONDS = 2.0
 def ping_after_idle(engine: Engine, *, idle: float | None = None) -> None:
     """``pool_pre_ping`` for connections that sat idle in the pool only. The pool's own
     pre-ping costs a round trip on every checkout (0.12-0.22 ms of CPU a transaction,
-    measured here); a connection used a moment ago is as
-    alive as the server, and a server lost mid-use fails the transaction whether
-    pinged or not (an outage, which every caller handles). A failed ping makes the pool
-    reconnect, as its own pre-ping does. ``idle``: ``IDLE_PING_SECONDS`` unless given."""
+    measured here); a connection used a moment ago is as alive as the server, and a
+    server lost mid-use fails the transaction whether pinged or not (an outage, which
+    every caller handles). A failed ping makes the pool reconnect, as its own pre-ping
+    does. ``idle``: ``IDLE_PING_SECONDS`` unless given."""
     dialect = engine.dialect
     limit = IDLE_PING_SECONDS if idle is None else idle
 

@@ -309,9 +309,7 @@ def mark_done_many(session: Session, claims: Sequence[tuple[int, int]]) -> None:
     params = [{"event_id": event_id, "attempt": attempt, "processed_at": now} for event_id, attempt in claims]
     result = session.execute(_MARK_DONE, params if len(params) > 1 else params[0])
     if result.rowcount != len(claims):  # type: ignore[attr-defined]
-        lost = claims[0] if len(claims) == 1 else None
-        raise LostLease(f"inbox event {lost[0]}: claim {lost[1]} lost" if lost else
-                        f"a claim among inbox events {[event_id for event_id, _ in claims]} lost")  # fmt: skip
+        raise LostLease(f"a claim lost among inbox events (id, claim) {list(claims)}")
 
 
 def mark_failed(session: Session, event_id: int, error: str, *, max_attempts: int) -> str:

@@ -25,9 +25,8 @@ FRESH = timedelta(seconds=30)
 
 # Built once: a statement made anew for every reply is keyed and looked up anew too.
 _TABLE = cast(Table, OutboxMessage.__table__)
-_QUEUE_REPLY = insert(_TABLE).returning(_TABLE.c.id)
-# Many at once: matched back by reply token (one reply a token). Asking the rows back in
-# the parameters' order makes SQLAlchemy write SQLite's one at a time.
+# Replies, matched back by reply token (one reply a token). Asking the rows back in the
+# parameters' order instead makes SQLAlchemy write SQLite's one at a time.
 _QUEUE_REPLIES = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.reply_token)
 
 
@@ -59,13 +58,11 @@ def write_replies(session: Session, rows: Sequence[dict[str, Any]]) -> list[tupl
     taken for sending)."""
     if not rows:
         return []
-    if len({values["reply_token"] for values in rows}) < len(rows):  # not from events: one reply a token
-        return [written for values in rows for written in write_replies(session, [values])]
-    if len(rows) == 1:
-        ids = [int(session.execute(_QUEUE_REPLY, rows[0]).scalar_one())]
-    else:
-        by_token = {token: int(row_id) for row_id, token in session.execute(_QUEUE_REPLIES, list(rows))}
-        ids = [by_token[values["reply_token"]] for values in rows]
+    if len({values["reply_token"] for values in rows}) < len(rows):
+        raise ValueError("a reply token answered twice")  # each event has its own: never on the event path
+    written = session.execute(_QUEUE_REPLIES, list(rows) if len(rows) > 1 else rows[0])
+    by_token = {token: int(row_id) for row_id, token in written}
+    ids = [by_token[values["reply_token"]] for values in rows]
     return [(row_id, values["token_expires_at"], OutboxMessage(id=row_id, **values) if values["status"] == "sending"
              else None) for row_id, values in zip(ids, rows, strict=True)]  # fmt: skip
 
