@@ -45,8 +45,6 @@ def callback() -> tuple[Response, int]:
             return jsonify({"message": "temporarily unavailable"}), 503
         if stored.duplicates:
             log.info("webhook: %d redelivered event(s) already stored", stored.duplicates)
-        if kaona.worker is not None:
-            kaona.worker.notify()
     return jsonify({}), 200
 
 

@@ -4,18 +4,25 @@ Runs inside the web process by default (one process is a whole deployment), or a
 its own process (`kaona worker`) when the Procfile scales out. Built unstarted by
 the app factory; the entry points start it (`kaona serve`, `bot.wsgi`, `kaona worker`).
 
-One claimer thread claims, for each idle processing thread, a batch of up to
-``batch`` events in one transaction, each of a different chat (so they may run side
-by side), oldest first; the processing thread runs the batch in one unit of work
-(``bot.processing.process_batch``: one commit for the batch, no savepoint per event,
-each reply written already taken for sending) and hands those rows to the delivery
-pool as they are. It sleeps until told: by the
-webhook in this process (``notify``), by a processing thread that finished (the next
-event of that chat may run now), or, in `kaona worker` on PostgreSQL (``listen``), by
-a NOTIFY from any webhook; polling once a second is the fallback (an in-process
-worker leaves other web processes' events to their own workers, and finds them there
-when those are gone).
-The same thread sweeps the outbox for pushes whose retry is due.
+Events reach the processing threads two ways:
+- Handed over by the webhook of this process (the worker is its ``InboxWriter``'s
+  ``hand_off`` while it runs): the events the worker has room for are claimed in the
+  transaction that stores them (``storage.inbox.store_and_claim``) and queued here
+  after its commit. No claim of their own, nothing to wake, no look in the inbox.
+- Claimed by the claimer thread, for each idle processing thread a batch of up to
+  ``batch`` events in one transaction, each of a different chat (so they may run side
+  by side), oldest first: the events stored while the worker had no room, those that
+  waited behind an older event of their chat, those of a worker that died, those of
+  `kaona worker` (which has no webhook). The claimer looks when told: by the webhook's
+  hand-over that left events pending, by a processing thread that finished an event
+  whose chat has one waiting, or, in `kaona worker` on PostgreSQL (``listen``), by a
+  NOTIFY from any webhook; and once a second (an in-process worker leaves other web
+  processes' events to their own workers, and finds them there when those are gone).
+A processing thread takes what is queued, up to ``batch`` events of different chats,
+and runs it in one unit of work (``bot.processing.process_batch``: one commit for the
+batch, no savepoint per event, each reply written already taken for sending), then
+hands those rows to the delivery pool as they are.
+The claimer also sweeps the outbox for pushes whose retry is due.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from bot.delivery import sweep
 from bot.events import IncomingEvent
 from bot.outage import is_outage
 from bot.pool import DeliveryPool
-from bot.processing import claim, process_batch, put_back_held
+from bot.processing import LEASE, claim, process_batch, put_back_held
 from bot.profiles import refresh_display_name
 from bot.services import Services
 from handlers.deps import Handler
@@ -101,10 +108,15 @@ class Worker:
         self._batch = max(1, batch)
         self._pace = pace
         self.pool = DeliveryPool(services, size=delivery_threads or settings.delivery_threads)
+        self.lease = LEASE  # of the events handed over by the webhook (``inbox.HandOff``)
         self._work: queue.Queue[list[inbox.Claimed] | None] = queue.Queue()
         self._cond = threading.Condition()
         self._woken = False
-        self._idle = self._count
+        self._idle = self._count  # processing threads without work, less the batches queued
+        self._queued = 0  # events queued for the processing threads
+        self._look = True  # events may wait in the inbox: the claimer looks
+        self._looks = 0  # how often told to look (so a look does not clear a newer tell)
+        self._blocked: set[str] = set()  # order keys with an event waiting behind one
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._naming: set[str] = set()  # people whose display name is being looked up
@@ -123,15 +135,56 @@ class Worker:
         self._spawn(self._claim_loop, "kaona-claimer")
         if self._listen and wakeup.supported(self._services.engine):
             self._spawn(self._listen_loop, "kaona-listener")
+        self._services.inbox_writer.hand_off = self
         return self
 
     def notify(self) -> None:
-        """New events were stored, or one finished: stop waiting and look."""
+        """Events may wait in the inbox: stop waiting and look."""
         with self._cond:
-            self._woken = True
-            self._cond.notify_all()
+            self._tell()
+
+    def _tell(self) -> None:
+        self._look, self._woken = True, True
+        self._looks += 1
+        self._cond.notify_all()
+
+    def room(self) -> int:
+        """How many events the webhook may hand over now (``inbox.HandOff``): enough to
+        keep every processing thread busy with full batches, no more (the rest wait in
+        the inbox, where another process's worker may take them)."""
+        if self._stop.is_set() or not self._threads:
+            return 0
+        with self._cond:
+            return max(0, self._count * self._batch - self._queued)
+
+    def accept(self, claims: inbox.Claims) -> None:
+        """Events the webhook claimed for this worker as it stored them, committed."""
+        with self._cond:
+            self._blocked |= claims.busy
+            if claims.left_over or claims.busy:
+                self._tell()
+            if not claims.claimed:
+                return
+            if not self._stop.is_set():
+                self._idle -= 1
+                self._queued += len(claims.claimed)
+                self._work.put(claims.claimed)
+                return
+        self._put_back(claims.claimed)
+
+    def _put_back(self, claimed: list[inbox.Claimed]) -> None:
+        """Events handed over as the worker stops: pending again, the claim uncounted
+        (else they would wait for their lease to run out)."""
+        try:
+            with self._services.sessions() as session, session.begin():
+                for event in claimed:
+                    inbox.defer(session, event.id, "the worker stopped before running it", delay=0.0)
+        except Exception:  # noqa: BLE001 - their lease runs out, and a worker claims them then
+            log.warning("worker: events %s handed over while stopping", [c.id for c in claimed], exc_info=True)
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._services.inbox_writer.hand_off is self:
+            self._services.inbox_writer.hand_off = None
         self._stop.set()
         self.notify()
         for _ in range(self._count):
@@ -157,7 +210,7 @@ class Worker:
         self._threads.append(thread)
 
     def _claim_loop(self) -> None:
-        last_sweep = last_claim = 0.0
+        last_sweep = last_claim = last_look = 0.0
         while not self._stop.is_set():
             # While events keep coming, claim at most every ``pace`` seconds: what arrived
             # meanwhile goes in one batch (a unit of work per batch, not per event, is what
@@ -173,7 +226,20 @@ class Worker:
                     sweep(self._services, send=self.pool.send)
                 with self._cond:
                     free = self._idle
-                claimed = claim(self._services, limit=free * self._batch) if free > 0 else []
+                    due = self._look or time.monotonic() - last_look >= self._poll
+                    looks = self._looks
+                claimed = []
+                if free > 0 and due:
+                    last_look = time.monotonic()
+                    claimed = claim(self._services, limit=free * self._batch)
+                    with self._cond:
+                        if len(claimed) < free * self._batch and self._looks == looks:
+                            self._look = False  # nothing else may run now
+                        if not claimed and self._idle == self._count:
+                            self._blocked.clear()  # nothing runs here that they could wait for
+                        # An event from the inbox may have more of its chat behind it: when
+                        # it is done, look again.
+                        self._blocked.update(event.order_key for event in claimed)
                 last_claim = time.monotonic() if claimed else 0.0
             except Exception as exc:  # noqa: BLE001 - a database hiccup must not kill the thread
                 if is_outage(exc):
@@ -186,18 +252,28 @@ class Worker:
             batches = [claimed[n : n + self._batch] for n in range(0, len(claimed), self._batch)]
             with self._cond:
                 self._idle -= len(batches)
-                if not claimed or self._idle == 0:
+                self._queued += len(claimed)
+            for batch in batches:
+                self._work.put(batch)
+            with self._cond:
+                if not claimed or self._idle <= 0:
                     if not self._woken:
                         self._cond.wait(min(self._poll, self._sweep_every))
                     self._woken = False
-            for batch in batches:
-                self._work.put(batch)
 
     def _process_loop(self) -> None:
+        carried: list[inbox.Claimed] | None = None
         while True:
-            batch = self._work.get()
-            if batch is None:
-                return
+            if carried is not None:
+                first = carried
+            else:
+                got = self._work.get()
+                if got is None:
+                    return
+                first = got
+                with self._cond:
+                    self._queued -= len(first)
+            batch, taken, carried = self._more(first)
             try:
                 results = process_batch(self._services, batch, self._dispatch, take=True)
                 outgoing = [out for result in results for out in result.outgoing]
@@ -213,9 +289,36 @@ class Worker:
                 log.exception("worker: events %s not processed", [claimed.id for claimed in batch])
             finally:
                 with self._cond:
-                    self._idle += 1
-                    self._woken = True
-                    self._cond.notify_all()
+                    self._idle += taken
+                    keys = {claimed.order_key for claimed in batch}
+                    unblocked = not self._blocked.isdisjoint(keys)
+                    self._blocked -= keys
+                    if unblocked or self._look:  # an event waits behind these, or for a thread
+                        self._tell()
+
+    def _more(self, first: list[inbox.Claimed]) -> tuple[list[inbox.Claimed], int, list[inbox.Claimed] | None]:
+        """``first`` and the batches queued behind it, up to ``batch`` events of different
+        chats: the events, how many batches they were, and the batch taken that did not
+        fit (this thread runs it next)."""
+        batch, taken, keys = list(first), 1, {claimed.order_key for claimed in first}
+        carried = None
+        while len(batch) < self._batch:
+            try:
+                more = self._work.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:  # stopping: leave the signal for a thread to end on
+                self._work.put(None)
+                break
+            with self._cond:
+                self._queued -= len(more)
+            if len(batch) + len(more) > self._batch or not keys.isdisjoint(c.order_key for c in more):
+                carried = more
+                break
+            batch += more
+            keys.update(claimed.order_key for claimed in more)
+            taken += 1
+        return batch, taken, carried
 
     def _refresh_later(self, event: IncomingEvent) -> None:
         user_id = event.user_id or ""

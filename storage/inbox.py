@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     BindParameter,
@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -51,6 +52,7 @@ _TABLE = cast(Table, InboxEvent.__table__)
 class StoredCount:
     new: int
     duplicates: int
+    handed: int = 0  # of the new, claimed as stored and handed to this process's worker
 
 
 def order_key(chat_id: str | None, user_id: str | None) -> str:
@@ -65,8 +67,24 @@ def _store_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = _TABLE
     return insert(table).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(
-        table.c.webhook_event_id
+        table.c.id, table.c.webhook_event_id
     )
+
+
+# The order keys among ``keys`` with an event still pending or processing.
+_ACTIVE_KEYS = (
+    select(_TABLE.c.order_key)
+    .where(_TABLE.c.order_key.in_(bindparam("keys", expanding=True)), _TABLE.c.status.in_(ACTIVE))
+    .distinct()
+)
+# PostgreSQL: the order keys' locks, held to the commit, taken in one order (no deadlock).
+# Two webhooks storing the first events of one key at once (two processes) would each
+# find the key free and both claim; with the lock the second looks after the first's
+# commit, and finds its event.
+_KEY_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h"
+    " FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS locks"
+)
 
 
 def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> StoredCount:
@@ -77,22 +95,80 @@ def store_events(session: Session, events: Iterable[Mapping[str, Any]]) -> Store
 def store_requests(session: Session, requests: Sequence[Sequence[Mapping[str, Any]]]) -> list[StoredCount]:
     """``store_events`` for the events of several requests in one statement: what each
     request stored anew, and what it had that was stored already."""
+    return store_and_claim(session, requests, limit=0, lease=timedelta(0))[0]
+
+
+@dataclass
+class Claims:
+    """What ``store_and_claim`` claimed, and why the other new events wait, pending."""
+
+    claimed: list[Claimed] = field(default_factory=list)
+    busy: set[str] = field(default_factory=set)  # order keys with an event before theirs
+    left_over: bool = False  # some could run now but were beyond the limit
+
+
+def store_and_claim(
+    session: Session, requests: Sequence[Sequence[Mapping[str, Any]]], *, limit: int, lease: timedelta
+) -> tuple[list[StoredCount], Claims]:
+    """``store_requests``, and up to ``limit`` of the new events claimed as they are
+    stored (``processing``, claim number 1, leased for ``lease``): those whose order key
+    has no event still pending or processing, the oldest of each key only, oldest
+    first. So an event the worker of this process has room for costs no claim of its
+    own; the ordering rule is the claim's (an event of a busy key waits, pending)."""
     now = utcnow()
-    rows = [_row(raw, now) for events in requests for raw in events]
+    rows = [(n, _row(raw, now)) for n, events in enumerate(requests) for raw in events]
+    claims = Claims()
     if not rows:
-        return [StoredCount(0, 0) for _ in requests]
+        return [StoredCount(0, 0) for _ in requests], claims
+    chosen = _claim_as_stored(session, [row for _, row in rows], limit, now + lease, claims)
     stmt = _store_statement(session.get_bind().dialect.name)
-    stored = {str(row.webhook_event_id) for row in session.execute(stmt, rows)}
-    counts = []
-    for events in requests:
-        new = 0
-        for raw in events:
-            event_id = str(raw["webhookEventId"])
-            if event_id in stored:
-                stored.discard(event_id)  # the same event twice in one go is stored once
-                new += 1
-        counts.append(StoredCount(new=new, duplicates=len(events) - new))
-    return counts
+    stored = {str(found.webhook_event_id): int(found.id) for found in session.execute(stmt, [row for _, row in rows])}
+    new, handed = [0] * len(requests), [0] * len(requests)
+    for index, (n, row) in enumerate(rows):
+        event_id = row["webhook_event_id"]
+        if event_id not in stored:
+            continue
+        stored_id = stored.pop(event_id)  # the same event twice in one go is stored once
+        new[n] += 1
+        if index in chosen:
+            handed[n] += 1
+            claims.claimed.append(Claimed(stored_id, event_id, 1, row["payload"], row["event_ts"], row["order_key"]))
+    claims.claimed.sort(key=lambda c: (c.event_ts, c.id))
+    counts = [StoredCount(new=new[n], duplicates=len(events) - new[n], handed=handed[n])
+              for n, events in enumerate(requests)]  # fmt: skip
+    return counts, claims
+
+
+def _claim_as_stored(session: Session, rows: list[dict[str, Any]], limit: int, until: datetime,
+                     claims: Claims) -> set[int]:  # fmt: skip
+    """Mark up to ``limit`` rows about to be stored as claimed: the oldest pending row
+    of each order key that has no event still pending or processing. Their indexes;
+    ``claims`` learns why the other pending rows wait."""
+    oldest: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        if row["status"] != "pending":
+            continue
+        best = oldest.get(row["order_key"])
+        if best is not None:
+            claims.busy.add(row["order_key"])  # two of one key: the newer waits for the older
+        if best is None or row["event_ts"] < rows[best]["event_ts"]:
+            oldest[row["order_key"]] = index
+    if not oldest:
+        return set()
+    if limit <= 0:
+        claims.left_over = True
+        return set()
+    keys = sorted(oldest)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_KEY_LOCKS, {"keys": keys})
+    busy = set(session.scalars(_ACTIVE_KEYS, {"keys": keys}))
+    claims.busy |= busy
+    free = sorted((index for key, index in oldest.items() if key not in busy), key=lambda i: rows[i]["event_ts"])
+    chosen = set(free[:limit])
+    claims.left_over = len(free) > limit
+    for index in chosen:
+        rows[index].update(status="processing", attempts=1, lease_until=until)
+    return chosen
 
 
 def _row(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -117,9 +193,23 @@ def _row(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "payload": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
         "status": status,
         "attempts": 0,
+        "lease_until": None,
         "available_at": now,
         "received_at": now,
     }
+
+
+class HandOff(Protocol):
+    """A worker in this process taking events claimed as they are stored
+    (``InboxWriter.hand_off``)."""
+
+    lease: timedelta
+
+    def room(self) -> int:
+        """How many events it would take now."""
+
+    def accept(self, claims: Claims) -> None:
+        """The events claimed for it (maybe none) once committed, and why the others wait."""
 
 
 @dataclass
@@ -142,9 +232,14 @@ class InboxWriter:
     (group commit): a request that finds no write in progress writes every request
     waiting (its own included) and commits once; the others wait for that commit.
     Each request returns only when its events are committed, so a 200 still means
-    stored. One lock take and one commit on SQLite for a burst, not one per request."""
+    stored. One lock take and one commit on SQLite for a burst, not one per request.
+
+    With a ``hand_off`` (the worker of this process, while it runs), the events it has
+    room for are claimed in the same transaction and handed to it after the commit: no
+    claim, no wake-up, no look for them in the inbox (``store_and_claim``)."""
 
     sessions: sessionmaker[Session]
+    hand_off: HandOff | None = None
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _waiting: list[_Request] = field(default_factory=list)
     _writing: bool = False
@@ -170,10 +265,14 @@ class InboxWriter:
         return mine.outcome()
 
     def _write(self, requests: list[_Request]) -> None:
+        hand_off = self.hand_off
+        limit = hand_off.room() if hand_off is not None else 0
+        lease = hand_off.lease if hand_off is not None else timedelta(0)
         try:
             with self.sessions() as session, session.begin():
-                counts = store_requests(session, [request.events for request in requests])
-                if any(count.new for count in counts):
+                counts, claims = store_and_claim(session, [request.events for request in requests],
+                                                 limit=limit, lease=lease)  # fmt: skip
+                if any(count.new > count.handed for count in counts):
                     wakeup.announce(session)
         except Exception as exc:  # noqa: BLE001 - handed to the requests, or each written alone
             if len(requests) > 1:
@@ -182,6 +281,8 @@ class InboxWriter:
                 return
             requests[0].error = exc
             return
+        if hand_off is not None:
+            hand_off.accept(claims)
         for request, count in zip(requests, counts, strict=True):
             request.stored = count
 
@@ -195,6 +296,7 @@ class Claimed:
     attempts: int
     payload: str
     event_ts: int
+    order_key: str
 
 
 def _claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
@@ -221,7 +323,7 @@ def _claimable_query(now: datetime | BindParameter[datetime], limit: int | BindP
     return select(InboxEvent.id).where(_claimable(now)).order_by(InboxEvent.event_ts, InboxEvent.id).limit(limit)
 
 
-class _Claims:
+class _ClaimStatements:
     """The claim's statements, built once with parameters (building and keying them
     anew on every claim cost more than running them)."""
 
@@ -236,12 +338,12 @@ class _Claims:
             .values(status="processing", lease_until=bindparam("lease_until", type_=UTCDateTime()),
                     attempts=InboxEvent.attempts + 1)
             .returning(InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.attempts, InboxEvent.payload,
-                       InboxEvent.event_ts)
+                       InboxEvent.event_ts, InboxEvent.order_key)
             .execution_options(synchronize_session=False)
         )  # fmt: skip
 
 
-_CLAIMS = _Claims()
+_CLAIMS = _ClaimStatements()
 
 
 def claimable_ids(session: Session, *, limit: int, now: datetime | None = None) -> list[int]:

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,9 @@ class _Turn:
             self._last_urgent = kind
             self._queues[kind].popleft().release()  # the turn stays held, by the next taker
 
+    def urgent_waiting(self) -> bool:
+        return bool(self._queues[True])
+
 
 class _Checkpoints:
     """Copies the write-ahead log into the database file on a thread of its own, at
@@ -166,6 +170,21 @@ class WriterTurns:
         dialect.do_rollback = self._do_rollback  # type: ignore[method-assign]
         event.listen(engine, "begin", self._begin)
         self._checkpoints = _Checkpoints(engine)
+        _TURNS[engine] = self
+
+    def urgent_waiting(self) -> bool:
+        """Whether a webhook waits for the write lock, in this process or another (for
+        the holder, a unit of work, to commit what it has done instead of going on)."""
+        if self._turn.urgent_waiting():
+            return True
+        if self._fd is None or self._pid != os.getpid():
+            return False
+        try:  # an urgent writer of any process holds the gate shared while it waits or writes
+            fcntl.flock(self._gate, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(self._gate, fcntl.LOCK_UN)
+        return False
 
     def _begin(self, conn: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY):
@@ -250,6 +269,15 @@ class WriterTurns:
             if self._gated:
                 self._gated = False
                 fcntl.flock(self._gate, fcntl.LOCK_UN)
+
+
+_TURNS: weakref.WeakKeyDictionary[Engine, WriterTurns] = weakref.WeakKeyDictionary()
+
+
+def urgent_waiting(engine: Engine) -> bool:
+    """SQLite: a webhook waits for the write lock (``WriterTurns.urgent_waiting``)."""
+    turns = _TURNS.get(engine)
+    return turns is not None and turns.urgent_waiting()
 
 
 def _raw_id(connection: Any) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import urllib.request
 
+from sqlalchemy import event
+
 from bot.localline import (
     follow_event,
     group_source,
@@ -136,6 +138,27 @@ def test_twenty_events_in_one_request_are_processed_in_per_chat_order(bot: Runni
         processed_order = [ts for ts, _ in sorted(items, key=lambda item: item[1])]
         assert processed_order == sorted(processed_order), key
     assert len(bot.world.deliveries(kind="reply")) == 20
+
+
+def test_events_the_worker_has_room_for_are_handed_over_without_a_claim(bot: RunningBot) -> None:
+    """The webhook claims what its worker has room for as it stores it: the events are
+    answered with no claim of their own (no UPDATE that takes an event), each once."""
+    claims: list[str] = []
+
+    def seen(conn, cursor, statement: str, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("UPDATE inbox_events") and "attempts=(inbox_events.attempts +" in statement:
+            claims.append(statement)
+
+    event.listen(bot.services.engine, "before_cursor_execute", seen)
+    try:
+        for n in range(3):
+            assert bot.client.send_text(user_source(f"U{n}"), "ช่วยเหลือ").status == 200
+        bot.settle()
+    finally:
+        event.remove(bot.services.engine, "before_cursor_execute", seen)
+    assert bot.sql("SELECT status, attempts FROM inbox_events") == [("done", 1)] * 3
+    assert sorted(d.to for d in bot.world.deliveries(kind="reply")) == ["U0", "U1", "U2"]
+    assert claims == []
 
 
 def test_events_of_the_wrong_shape_are_400_and_nothing_is_stored(bot: RunningBot) -> None:

@@ -132,3 +132,81 @@ def test_concurrent_workers_never_claim_one_event_twice_and_keep_order(sessions)
     for user in range(5):
         mine = [order[i] for i in ids if order[i] % 5 == user]
         assert mine == sorted(mine)
+
+
+def statuses(sessions: sessionmaker[Session]) -> list[tuple[str, str, int]]:
+    with sessions() as session:
+        rows = session.query(inbox.InboxEvent.webhook_event_id, inbox.InboxEvent.status, inbox.InboxEvent.attempts)
+        return sorted((str(a), str(b), int(c)) for a, b, c in rows)
+
+
+def test_events_claimed_as_stored_are_the_oldest_of_each_free_chat(sessions) -> None:
+    """The webhook claims for its own worker what may run now: the oldest new event of
+    each person in each chat with nothing still pending or processing; the others wait
+    pending, and the claim tells why (busy) or that room ran out (left over)."""
+    busy_before = text_event(user_source("U1"), "waiting already")
+    store(sessions, busy_before)
+    behind = text_event(user_source("U1"), "behind it")
+    newer, older = (text_event(group_source("C1", "U2"), t) for t in ("newer", "older"))
+    older["timestamp"] = newer["timestamp"] - 1_000  # the second request's is the older
+    free = text_event(user_source("U3"), "free")
+    with sessions() as session, session.begin():
+        counts, claims = inbox.store_and_claim(session, [[behind, newer], [older, free, busy_before]], limit=5, lease=LEASE)
+    assert counts == [inbox.StoredCount(new=2, duplicates=0, handed=0),
+                      inbox.StoredCount(new=2, duplicates=1, handed=2)]  # fmt: skip
+    assert [c.webhook_event_id for c in claims.claimed] == [older["webhookEventId"], free["webhookEventId"]]
+    assert all(c.attempts == 1 for c in claims.claimed)
+    assert claims.busy == {"U1:U1", "C1:U2"} and not claims.left_over
+    assert statuses(sessions) == sorted([
+        (busy_before["webhookEventId"], "pending", 0), (behind["webhookEventId"], "pending", 0),
+        (newer["webhookEventId"], "pending", 0), (older["webhookEventId"], "processing", 1),
+        (free["webhookEventId"], "processing", 1),
+    ])  # fmt: skip
+    # The claim is a claim: nobody else takes it while leased, and its done mark closes it.
+    assert claim(sessions)[2] == busy_before["webhookEventId"]  # the only claimable one
+    with sessions() as session, session.begin():
+        inbox.mark_done_many(session, [(c.id, c.attempts) for c in claims.claimed])
+
+
+def test_claims_as_stored_stop_at_the_limit(sessions) -> None:
+    events = [text_event(user_source(f"U{n}"), str(n)) for n in range(3)]
+    with sessions() as session, session.begin():
+        counts, claims = inbox.store_and_claim(session, [events], limit=2, lease=LEASE)
+    assert counts == [inbox.StoredCount(new=3, duplicates=0, handed=2)]
+    assert claims.left_over and not claims.busy
+    assert [c.webhook_event_id for c in claims.claimed] == [e["webhookEventId"] for e in events[:2]]
+    with sessions() as session, session.begin():
+        counts, claims = inbox.store_and_claim(session, [[text_event(user_source("U9"), "x")]], limit=0, lease=LEASE)
+    assert counts[0].handed == 0 and claims.left_over and claims.claimed == []
+
+
+def test_two_processes_storing_one_persons_first_events_at_once_claim_one(database_url: str) -> None:
+    """Two web processes (two engines) store events of one person at the same moment:
+    at most one is claimed as stored, the other waits behind it (on PostgreSQL the
+    order key's lock makes the second look after the first's commit)."""
+    engines = [make_engine(database_url) for _ in range(2)]
+    factories = [make_session_factory(engine) for engine in engines]
+    try:
+        for round_ in range(20):
+            go = threading.Barrier(2)
+            claimed: list[int] = []
+
+            def write(n: int, round_: int = round_, go: threading.Barrier = go, claimed: list[int] = claimed) -> None:
+                event = text_event(user_source(f"U{round_}"), f"{round_}-{n}")
+                go.wait()
+                with factories[n]() as session, session.begin():
+                    _, claims = inbox.store_and_claim(session, [[event]], limit=1, lease=LEASE)
+                claimed.extend(c.id for c in claims.claimed)
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+            assert len(claimed) == 1, f"round {round_}: {len(claimed)} claimed"
+            with factories[0]() as session:
+                active = session.query(inbox.InboxEvent).filter(inbox.InboxEvent.order_key == f"U{round_}:U{round_}")
+                assert sorted(e.status for e in active) == ["pending", "processing"]
+    finally:
+        for engine in engines:
+            engine.dispose()
