@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,7 +46,6 @@ from plans.errors import LostLease
 from storage import access, inbox, outbox
 from storage.db import utcnow
 from storage.models import OutboxMessage
-from storage.sqlite import urgent_waiting
 from storage.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,8 @@ LEASE = timedelta(seconds=60)
 # On SQLite it holds the write lock meanwhile, and a commit is cheap (bench.throughput,
 # 20 -> 5 ms: (c) ack p99 53-102 -> 30-50 ms, (b) replies 270-300 -> 336/s); on
 # PostgreSQL a commit waits for the log's flush (5 ms there: (c) ack p99 196 -> 757 ms).
-# On SQLite a unit also commits as soon as a webhook waits for the write lock.
+# ``yield_early`` (the worker's, on SQLite: a webhook waits for the write lock and the
+# worker is not behind) commits sooner.
 HOLD = {"sqlite": 0.005}
 HOLD_DEFAULT = 0.02
 NAME_KEPT = timedelta(days=1)  # a display name is looked up again after a day
@@ -154,17 +154,23 @@ def process(services: Services, claimed: inbox.Claimed, dispatch: Handler) -> Re
 
 
 def process_batch(
-    services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler, *, take: bool = False
+    services: Services,
+    batch: Sequence[inbox.Claimed],
+    dispatch: Handler,
+    *,
+    take: bool = False,
+    yield_early: Callable[[], bool] | None = None,
 ) -> list[Result]:
     """Run a claimed batch (independent chats) in as few units of work as its length and
-    ``HOLD`` allow; the results are in the batch's order.
+    ``HOLD`` allow; the results are in the batch's order. ``yield_early``: asked after
+    each event, True commits the unit now (the rest go in the next).
     ``take``: each event's reply is written already taken for sending ("sending") and
     comes back whole (``Outgoing.taken``), for the caller to send at once after the
     commit: no transaction of its own to take it, no statement to read it back. (The
     rare pushes of an answer past five messages are written pending, to deliver.)"""
     results: list[Result] = []
     while len(results) < len(batch):
-        results += _unit(services, batch[len(results) :], dispatch, take=take)
+        results += _unit(services, batch[len(results) :], dispatch, take=take, yield_early=yield_early)
     return results
 
 
@@ -173,7 +179,8 @@ class _Spoiled(Exception):
     again each alone."""
 
 
-def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler, *, take: bool) -> list[Result]:
+def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler, *, take: bool,
+          yield_early: Callable[[], bool] | None = None) -> list[Result]:  # fmt: skip
     """One unit of work over the first events of ``batch``: as many as fit in ``HOLD``
     (at least one), so that on SQLite a webhook waiting for the write lock waits for
     one short transaction, not a whole batch. An event that raises, or a transaction
@@ -183,7 +190,6 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler,
     bad payload included) is retried with backoff, then parked."""
     results: list[Result] = []
     hold = HOLD.get(services.engine.dialect.name, HOLD_DEFAULT)
-    sqlite = services.engine.dialect.name == "sqlite"
     alone = len(batch) == 1
     try:
         with UnitOfWork(services) as uow:
@@ -194,7 +200,7 @@ def _unit(services: Services, batch: Sequence[inbox.Claimed], dispatch: Handler,
                 results.append(_run(uow, services, claimed, dispatch, take=take, alone=alone))
                 if started is None:
                     started = time.monotonic()
-                if time.monotonic() - started >= hold or (sqlite and urgent_waiting(services.engine)):
+                if time.monotonic() - started >= hold or (yield_early is not None and yield_early()):
                     break
             uow.commit()
     except Exception as exc:  # noqa: BLE001 - one path for an event's failure and the transaction's
