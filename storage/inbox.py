@@ -388,7 +388,7 @@ def claim_next(session: Session, *, lease: timedelta, now: datetime | None = Non
 
 _MARK_DONE = (
     update(_TABLE)
-    .where(_TABLE.c.id == bindparam("event_id"), _TABLE.c.status == "processing",
+    .where(_TABLE.c.id.in_(bindparam("event_ids", expanding=True)), _TABLE.c.status == "processing",
            _TABLE.c.attempts == bindparam("attempt"))
     .values(status="done", processed_at=bindparam("processed_at"), lease_until=None, last_error=None)
 )  # fmt: skip
@@ -402,16 +402,17 @@ def mark_done(session: Session, event_id: int, *, attempt: int) -> None:
 
 
 def mark_done_many(session: Session, claims: Sequence[tuple[int, int]]) -> None:
-    """``mark_done`` of several events (id, claim number) in one statement, run once
-    for each (an executemany). LostLease if any claim was lost: the caller cannot tell
-    which, and rolls back; each event alone then tells."""
-    if not claims:
-        return
+    """``mark_done`` of several events (id, claim number): one UPDATE for those of each
+    claim number (nearly always one: the first). LostLease if any claim was lost: the
+    caller cannot tell which, and rolls back; each event alone then tells."""
+    by_attempt: dict[int, list[int]] = {}
+    for event_id, attempt in claims:
+        by_attempt.setdefault(attempt, []).append(event_id)
     now = utcnow()
-    params = [{"event_id": event_id, "attempt": attempt, "processed_at": now} for event_id, attempt in claims]
-    result = session.execute(_MARK_DONE, params if len(params) > 1 else params[0])
-    if result.rowcount != len(claims):  # type: ignore[attr-defined]
-        raise LostLease(f"a claim lost among inbox events (id, claim) {list(claims)}")
+    for attempt, event_ids in by_attempt.items():
+        result = session.execute(_MARK_DONE, {"event_ids": event_ids, "attempt": attempt, "processed_at": now})
+        if result.rowcount != len(set(event_ids)):  # type: ignore[attr-defined]
+            raise LostLease(f"a claim lost among inbox events {event_ids} (claim {attempt})")
 
 
 def mark_failed(session: Session, event_id: int, error: str, *, max_attempts: int) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import dialect_insert, utcnow
@@ -231,16 +231,19 @@ def nearest_deadline_first(rows: Sequence[OutboxMessage]) -> list[OutboxMessage]
     return sorted(rows, key=lambda row: (deadline_of(row) or _FAR, row.id))
 
 
+_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("row_ids", expanding=True)))
+    .values(status="sent", last_error=None, sent_at=bindparam("sent_at"), cost=0)
+)
+
+
 def finish_many(session: Session, ends: Sequence[tuple[int, str, str | None, int]]) -> None:
     """Record how many sends ended, (row id, status, error, cost) each: the plain "sent"
-    replies in one UPDATE, the rest one by one."""
+    replies in one UPDATE (built once), the rest one by one."""
     plain = [row_id for row_id, status, error, cost in ends if status == "sent" and not error and not cost]
     if plain:
-        session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(plain))
-            .values(status="sent", last_error=None, sent_at=utcnow(), cost=0)
-            .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        session.execute(_SENT, {"row_ids": plain, "sent_at": utcnow()})
     for row_id, status, error, cost in ends:
         if not (status == "sent" and not error and not cost):
             finish(session, row_id, status, error=error, cost=cost)
