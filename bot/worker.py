@@ -312,8 +312,11 @@ class Worker:
                     keys = {claimed.order_key for claimed in batch}
                     unblocked = not self._blocked.isdisjoint(keys)
                     self._blocked -= keys
-                    if unblocked or self._look:  # an event waits behind these, or for a thread
+                    if unblocked:  # an event waits behind these: it may run now
                         self._tell()
+                    elif self._look:  # events wait in the inbox for a free thread: claim them
+                        self._woken = True
+                        self._cond.notify_all()
 
     def _yield_early(self) -> bool:
         """Whether a unit of work should commit now, before its batch's next event: on

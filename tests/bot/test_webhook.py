@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
-from sqlalchemy import event
+from sqlalchemy import event as sa_event
 
 from bot.localline import (
     follow_event,
@@ -149,16 +150,31 @@ def test_events_the_worker_has_room_for_are_handed_over_without_a_claim(bot: Run
         if statement.startswith("UPDATE inbox_events") and "attempts=(inbox_events.attempts +" in statement:
             claims.append(statement)
 
-    event.listen(bot.services.engine, "before_cursor_execute", seen)
+    sa_event.listen(bot.services.engine, "before_cursor_execute", seen)
     try:
         for n in range(3):
             assert bot.client.send_text(user_source(f"U{n}"), "ช่วยเหลือ").status == 200
         bot.settle()
     finally:
-        event.remove(bot.services.engine, "before_cursor_execute", seen)
+        sa_event.remove(bot.services.engine, "before_cursor_execute", seen)
     assert bot.sql("SELECT status, attempts FROM inbox_events") == [("done", 1)] * 3
     assert sorted(d.to for d in bot.world.deliveries(kind="reply")) == ["U0", "U1", "U2"]
     assert claims == []
+
+
+def test_a_persons_quick_messages_wait_behind_each_other_but_not_for_the_poll(bot: RunningBot) -> None:
+    """Ten messages of one person at once: the first is handed over as stored, the rest
+    wait in the inbox behind it, and each is claimed as the one before it is done (a
+    wake-up, not the once-a-second look: that would take ten seconds)."""
+    source = user_source("Uquick")
+    events = [text_event(source, f"ช่วยเหลือ {n}", reply_token=bot.world.issue_reply_token(source)) for n in range(10)]
+    started = time.monotonic()
+    assert bot.client.post(events).status == 200
+    bot.settle()
+    assert time.monotonic() - started < 5.0
+    rows = bot.sql("SELECT event_ts, status FROM inbox_events ORDER BY processed_at, id")
+    assert [status for _, status in rows] == ["done"] * 10
+    assert [ts for ts, _ in rows] == sorted(ts for ts, _ in rows)
 
 
 def test_events_of_the_wrong_shape_are_400_and_nothing_is_stored(bot: RunningBot) -> None:
