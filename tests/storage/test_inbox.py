@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -210,3 +211,44 @@ def test_two_processes_storing_one_persons_first_events_at_once_claim_one(databa
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_requests_arriving_during_a_write_are_stored_together_and_each_woken(database_url: str) -> None:
+    """Group commit: ten requests at once; the first writes alone (slowly), the nine that
+    came meanwhile are written by one of them in one INSERT, and each request returns
+    what it stored, once its events are committed."""
+    from sqlalchemy import event as sa_event
+
+    engine = make_engine(database_url)
+    inserts: list[str] = []
+
+    def slow_first(conn, cursor, statement: str, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO inbox_events"):
+            inserts.append(statement)
+            if len(inserts) == 1:
+                time.sleep(0.3)
+
+    sa_event.listen(engine, "before_cursor_execute", slow_first)
+    writer = inbox.InboxWriter(make_session_factory(engine))
+    events = [text_event(user_source(f"U{n}"), str(n)) for n in range(10)]
+    results: dict[int, inbox.StoredCount] = {}
+    go = threading.Barrier(10)
+
+    def post(n: int) -> None:
+        go.wait()
+        if n:
+            time.sleep(0.05)  # the first is writing by now
+        results[n] = writer.store([events[n], events[n]] if n == 9 else [events[n]])
+
+    try:
+        threads = [threading.Thread(target=post, args=(n,)) for n in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(inserts) == 2
+        assert results == {n: inbox.StoredCount(new=1, duplicates=1 if n == 9 else 0) for n in range(10)}
+        with make_session_factory(engine)() as session:
+            assert inbox.counts_by_status(session) == {"pending": 10}
+    finally:
+        engine.dispose()
