@@ -27,7 +27,6 @@ The claimer also sweeps the outbox for pushes whose retry is due.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
 import os
@@ -64,11 +63,6 @@ SWITCH_INTERVAL = 0.0005
 # The cyclic garbage collector's thresholds: a young collection every 20,000 net
 # allocations, not 700 (Python's default runs one every few events here).
 GC_THRESHOLDS = (20_000, 20, 20)
-# glibc's malloc gives threads that allocate at once arenas of their own, up to eight
-# per core, each keeping what it freed; with two dozen threads a web process grew to
-# 158 MB under bench.throughput (c) on PostgreSQL. Two arenas are plenty for one GIL.
-MALLOC_ARENAS = 2
-M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 _tuned = 0  # the process whose runtime is tuned
 
 
@@ -85,20 +79,9 @@ def tune_runtime() -> None:
     if _tuned == os.getpid():  # once per process: what a later freeze held would never be collected
         return
     _tuned = os.getpid()
-    _limit_malloc_arenas()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-
-
-def _limit_malloc_arenas() -> None:
-    """At most ``MALLOC_ARENAS`` malloc arenas for the threads started from now on
-    (glibc only; elsewhere nothing changes)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 class Worker:
@@ -134,7 +117,6 @@ class Worker:
         self._look = True  # events may wait in the inbox: the claimer looks
         self._looks = 0  # how often told to look (so a look does not clear a newer tell)
         self._blocked: set[str] = set()  # order keys with an event waiting behind one
-        self._sqlite = services.engine.dialect.name == "sqlite"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._naming: set[str] = set()  # people whose display name is being looked up
@@ -179,6 +161,8 @@ class Worker:
         """Events the webhook claimed for this worker as it stored them, committed."""
         with self._cond:
             self._blocked |= claims.busy
+            # Busy ones too: the event they wait behind may have finished between this
+            # store's look and its commit, before its worker knew to wake the claimer.
             if claims.left_over or claims.busy:
                 self._tell()
             if not claims.claimed:
@@ -325,7 +309,7 @@ class Worker:
         units run full length: committing after every event for every webhook starved
         processing (bench.throughput (b): acknowledgements 430-460/s, answers 216-229/s,
         the last 10 s after the load)."""
-        return self._sqlite and self._queued == 0 and not self._look and sqlite.urgent_waiting(self._services.engine)
+        return self._queued == 0 and not self._look and sqlite.urgent_waiting(self._services.engine)
 
     def _more(self, first: list[inbox.Claimed]) -> tuple[list[inbox.Claimed], int, list[inbox.Claimed] | None]:
         """``first`` and the batches queued behind it, up to ``batch`` events of different

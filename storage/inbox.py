@@ -120,9 +120,10 @@ def store_and_claim(
     claims = Claims()
     if not rows:
         return [StoredCount(0, 0) for _ in requests], claims
-    chosen = _claim_as_stored(session, [row for _, row in rows], limit, now + lease, claims)
+    values = [row for _, row in rows]
+    chosen = _claim_as_stored(session, values, limit, now + lease, claims)
     stmt = _store_statement(session.get_bind().dialect.name)
-    stored = {str(found.webhook_event_id): int(found.id) for found in session.execute(stmt, [row for _, row in rows])}
+    stored = {str(found.webhook_event_id): int(found.id) for found in session.execute(stmt, values)}
     new, handed = [0] * len(requests), [0] * len(requests)
     for index, (n, row) in enumerate(rows):
         event_id = row["webhook_event_id"]
@@ -411,7 +412,7 @@ def mark_done_many(session: Session, claims: Sequence[tuple[int, int]]) -> None:
     now = utcnow()
     for attempt, event_ids in by_attempt.items():
         result = session.execute(_MARK_DONE, {"event_ids": event_ids, "attempt": attempt, "processed_at": now})
-        if result.rowcount != len(set(event_ids)):  # type: ignore[attr-defined]
+        if result.rowcount != len(event_ids):  # type: ignore[attr-defined]
             raise LostLease(f"a claim lost among inbox events {event_ids} (claim {attempt})")
 
 
