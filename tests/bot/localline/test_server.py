@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -140,6 +141,41 @@ def test_context_manager_binds_an_ephemeral_port() -> None:
         assert isinstance(a.world, World)
     with pytest.raises(RuntimeError):
         _ = a.url
+
+
+def test_on_waitress_connections_are_kept_alive_and_calls_answered_at_once() -> None:
+    """``threads``: as LINE's API, one connection carries call after call (werkzeug's
+    server closes each); calls slowed by a fault are answered side by side, and the
+    server stops with connections still open."""
+    with LocalLineServer(threads=4) as server:
+        port = server.port
+        server.world.add_user("U1", "สมชาย")
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        sockets = []
+        for _ in range(3):
+            token = server.world.issue_reply_token(user_source("U1"))
+            body = json.dumps({"replyToken": token, "messages": [{"type": "text", "text": "สวัสดี"}]})
+            conn.request("POST", "/v2/bot/message/reply", body,
+                         {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+            response = conn.getresponse()
+            assert (response.status, response.getheader("Connection")) == (200, None)
+            response.read()
+            sockets.append(conn.sock)
+        assert sockets[0] is not None and sockets == [sockets[0]] * 3
+        assert server.world.texts(to="U1") == ["สวัสดี"] * 3
+        server.world.inject_fault("/v2/bot/", latency=0.5, times=-1)
+        started = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(lambda _: _get(port, "/v2/bot/profile/U1"), range(4)))
+        assert statuses == [200] * 4 and time.monotonic() - started < 1.5
+    with pytest.raises(OSError):  # stopped: nothing listens any more
+        _get(port, "/v2/bot/profile/U1")
+
+
+def _get(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+    return conn.getresponse().status
 
 
 # -- reply -------------------------------------------------------------------------
