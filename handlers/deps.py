@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.events import IncomingEvent
 from bot.settings import Settings
-from storage.access import Viewer
+from storage.access import Known, Viewer
 from storage.files import FileStore
 from storage.state import StateStore
 
@@ -29,6 +29,9 @@ class Deps:
     now: datetime
     files: FileStore | None = None  # where report attachments are kept
     content: ContentFetcher | None = None
+    # What the unit of work read of the event's writer before running it (None: not read;
+    # the event reads what it needs itself).
+    writer: Known | None = None
 
     @property
     def today(self) -> date:

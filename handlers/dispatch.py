@@ -44,7 +44,10 @@ COMMANDS: tuple[Command, ...] = (
 
 
 def handle_help(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
-    coordinator = bool(event.user_id and access.is_coordinator(deps.session, event.user_id))
+    if deps.writer is not None:
+        coordinator = deps.writer.coordinator
+    else:
+        coordinator = bool(event.user_id and access.is_coordinator(deps.session, event.user_id))
     body, choices = _help("group" if event.in_group else "user", coordinator)
     return [text(body, choices)]
 
@@ -156,10 +159,16 @@ DEFAULT: Handler = handle_not_understood
 ASKED_ABOUT: tuple[Command, ...] = (*(command for command, _ in INTERRUPTING), CANCEL, HELP)
 
 
+def draft_keys(event: IncomingEvent) -> list[str]:
+    """The conversation state ``dispatch`` reads for the event (a unit of work reads
+    its events' in one query before running them)."""
+    return [key for key in (report.draft_key(event), reminders.draft_key(event)) if key is not None]
+
+
 def dispatch(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     """The use case for an event (the worker's entry point): a conversation under way
     first, then the routes in order, then the default."""
-    drafts = [key for key in (report.draft_key(event), reminders.draft_key(event)) if key is not None]
+    drafts = draft_keys(event)
     if len(drafts) > 1:  # both conversations are looked for: one query, not two
         deps.state.prefetch(drafts)
     in_conversation = conversation(event, deps)

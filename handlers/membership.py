@@ -50,8 +50,13 @@ def observe(event: IncomingEvent, deps: Deps) -> access.Seen | None:
     of the writer is returned, for the caller's look at it without another query."""
     if not event.user_id or event.type not in ("message", "postback"):
         return None
+    known = deps.writer
     if event.in_group:
+        if known is not None and event.chat_id in known.groups:
+            return access.Seen(known.name_refreshed_at)
         return access.see_member(deps.session, event.chat_id, event.user_id)
+    if known is not None and known.is_friend:
+        return access.Seen(known.name_refreshed_at)
     return access.see_friend(deps.session, event.user_id)
 
 

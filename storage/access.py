@@ -10,6 +10,7 @@ Everything else answers as if the project did not exist.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, false, select, union
+from sqlalchemy import Select, Table, and_, bindparam, delete, exists, false, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from storage.access_models import (
@@ -161,6 +162,49 @@ def see_member(session: Session, group_id: str, user_id: str) -> Seen:
         row = session.execute(_SEEN_MEMBER, {"user_id": user_id, "group_id": group_id}).first()
         assert row is not None
     return Seen(row.name_refreshed_at)
+
+
+class Known(NamedTuple):
+    """What one look at the start of a unit of work read of an event's writer, so that
+    the event itself reads nothing more of them (``look_ahead``)."""
+
+    is_friend: bool
+    name_refreshed_at: datetime | None
+    coordinator: bool  # coordinates some unit
+    groups: frozenset[str]  # of the groups asked about, those they are a member of
+
+
+_COORDINATORS = cast(Table, Coordinator.__table__)
+
+
+@functools.lru_cache(maxsize=256)
+def _look_ahead(users: int, groups: int) -> Select[Any]:
+    """The writers' look for ``users`` persons and ``groups`` groups, built and compiled
+    once per pair of counts (an "expanding" IN is rewritten on every execution)."""
+    in_groups = _MEMBERS.c.group_id.in_([bindparam(f"g{n}") for n in range(groups)]) if groups else false()
+    coordinates = exists().where(_COORDINATORS.c.user_id == _PERSONS.c.user_id)
+    return (
+        select(_PERSONS.c.user_id, _PERSONS.c.is_friend, _PERSONS.c.name_refreshed_at,
+               coordinates.label("coordinator"), _MEMBERS.c.group_id)
+        .select_from(_PERSONS.outerjoin(_MEMBERS, and_(_MEMBERS.c.user_id == _PERSONS.c.user_id, in_groups)))
+        .where(_PERSONS.c.user_id.in_([bindparam(f"u{n}") for n in range(users)]))
+    )  # fmt: skip
+
+
+def look_ahead(session: Session, users: Iterable[str], groups: Iterable[str] = ()) -> dict[str, Known]:
+    """The persons among ``users`` that are known, with whether each coordinates a
+    unit and which of ``groups`` each is a member of: one query for a unit of work's
+    writers, instead of two or three for each of its events."""
+    wanted, in_groups = sorted(set(users)), sorted(set(groups))
+    if not wanted:
+        return {}
+    params = {f"u{n}": user for n, user in enumerate(wanted)} | {f"g{n}": g for n, g in enumerate(in_groups)}
+    rows = session.execute(_look_ahead(len(wanted), len(in_groups)), params).all()
+    member: dict[str, set[str]] = {}
+    for row in rows:
+        member.setdefault(row.user_id, set()).update([row.group_id] if row.group_id is not None else [])
+    return {row.user_id: Known(bool(row.is_friend), row.name_refreshed_at, bool(row.coordinator),
+                               frozenset(member[row.user_id])) for row in rows}  # fmt: skip
 
 
 def touch_person(session: Session, user_id: str, *, friend: bool | None = None) -> Person:

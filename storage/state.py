@@ -212,6 +212,19 @@ class DurableStateStore:
 
 
 _ENTRIES = cast_type(Table, StateEntry.__table__)
+_READ = "kaona.state.read"  # in a session's ``info``: (its transaction, the keys read in it)
+
+
+def _read_in(session: Session) -> dict[str, str | None]:
+    """The keys read in the session's transaction under way (a new transaction, a new
+    dict; none under way yet, a dict of the store's own)."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return {}
+    held = session.info.get(_READ)
+    if held is None or held[0] is not transaction:
+        held = session.info[_READ] = (transaction, {})
+    return cast_type(dict[str, str | None], held[1])
 _GET = select(_ENTRIES.c.value, _ENTRIES.c.expires_at).where(_ENTRIES.c.key == bindparam("key"))
 
 
@@ -229,12 +242,13 @@ class SqlStateStore:
     first, and state then commits or rolls back with the handler's own changes; keys
     it was told to ``prefetch`` are read in one query, and their ``get`` answered from
     that read (kept up to date by its own writes: nothing else writes a chat's keys
-    while its event runs)."""
+    while its event runs). What was read belongs to the transaction, shared by every
+    store bound to it: a unit of work reads the keys of all its events at once."""
 
     def __init__(self, sessions: sessionmaker[Session], *, bound: Session | None = None) -> None:
         self._sessions = sessions
         self._bound = bound
-        self._read: dict[str, str | None] = {}
+        self._read: dict[str, str | None] = _read_in(bound) if bound is not None else {}
 
     def for_session(self, session: Session) -> SqlStateStore:
         return SqlStateStore(self._sessions, bound=session)

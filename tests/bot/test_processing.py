@@ -183,3 +183,73 @@ def test_an_answer_past_five_messages_goes_as_a_reply_then_a_push(bot_factory) -
     assert bot.world.texts(to="U1") == [f"ข้อความที่ {n}" for n in range(1, 8)]
     assert bot.sql("SELECT kind, purpose, status, attempts FROM outbox ORDER BY id") == [
         ("reply", "reply", "sent", 1), ("push", "reply-overflow", "sent", 1)]
+
+
+def test_a_unit_reads_its_writers_and_their_drafts_in_one_query_each(bot_factory, monkeypatch) -> None:
+    """Issue 9: before running its events a unit of work reads, for all of them at once,
+    who writes (a known friend, a member of the group, a coordinator) and their
+    conversation state; the events read nothing more of it. A new person is still
+    recorded and a coordinator's help still lists the coordinators' commands."""
+    monkeypatch.setattr("bot.processing.HOLD", {})
+    monkeypatch.setattr("bot.processing.HOLD_DEFAULT", 60.0)  # one unit for the batch, however slow the machine
+    from sqlalchemy import event as sa_event
+
+    from bot.localline import group_source
+    from bot.processing import claim, process_batch
+    from storage import inbox
+    from tests.handlers.helpers import UNIT_A, load_plans, make_coordinator
+
+    bot: RunningBot = bot_factory(worker_mode="external")
+    load_plans(bot)
+    sources = {"U1": user_source("U1"), "U2": group_source("C1", "U2"), "U3": user_source("U3")}
+
+    def run(tokens: dict[str, str], sources: dict[str, dict]) -> list[str]:
+        with bot.services.sessions() as session, session.begin():
+            inbox.store_events(session, [text_event(source, "ช่วยเหลือ", reply_token=tokens[user])
+                                         for user, source in sources.items()])  # fmt: skip
+        batch = claim(bot.services, limit=10)
+        assert len(batch) == len(sources)
+        statements: list[str] = []
+        listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+        sa_event.listen(bot.services.engine, "before_cursor_execute", listener)
+        try:
+            assert [r.status for r in process_batch(bot.services, batch, dispatch)] == ["done"] * len(batch)
+        finally:
+            sa_event.remove(bot.services.engine, "before_cursor_execute", listener)
+        return statements
+
+    run({user: f"first-{user}" for user in sources}, sources)  # all three known from here on
+    make_coordinator(bot, "U1", UNIT_A)
+    statements = run({user: f"again-{user}" for user in sources}, sources)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    (writers,) = [s for s in reads if "persons" in s or "coordinators" in s]
+    assert "group_members" in writers  # one look: persons, their groups, coordinators
+    assert len([s for s in reads if "state_entries" in s]) == 1
+    assert not [s for s in statements if s.lstrip().upper().startswith("INSERT INTO GROUP_MEMBERS")]
+    # A new person among known ones: read and recorded by its own event.
+    run({user: f"third-{user}" for user in [*sources, "U4"]}, {**sources, "U4": user_source("U4")})
+    assert bot.sql("SELECT is_friend FROM persons WHERE user_id = 'U4'") == [(True,)]
+    helps = dict(bot.sql("SELECT reply_token, messages FROM outbox WHERE reply_token LIKE 'third-%'"))
+    assert "เชิญ" in helps["third-U1"] and all("เชิญ" not in helps[f"third-{u}"] for u in ("U2", "U3", "U4"))
+
+
+def test_a_person_writing_in_two_chats_of_one_unit_is_read_by_each_event(bot_factory, monkeypatch) -> None:
+    """The look-ahead leaves out a person with two events in the unit (one-to-one and in
+    a group): the first may change what the second reads. Both are answered, and the
+    person becomes a member of the group they wrote in for the first time."""
+    monkeypatch.setattr("bot.processing.HOLD", {})
+    monkeypatch.setattr("bot.processing.HOLD_DEFAULT", 60.0)
+    from bot.localline import group_source
+    from bot.processing import claim, process_batch
+    from storage import inbox
+
+    bot: RunningBot = bot_factory(worker_mode="external")
+    with bot.services.sessions() as session, session.begin():
+        inbox.store_events(session, [text_event(user_source("U1"), "ช่วยเหลือ", reply_token="t1"),
+                                     text_event(group_source("C9", "U1"), "ช่วยเหลือ", reply_token="t2")])  # fmt: skip
+    batch = claim(bot.services, limit=10)
+    assert len(batch) == 2
+    assert [r.status for r in process_batch(bot.services, batch, dispatch)] == ["done", "done"]
+    assert sorted(bot.sql("SELECT reply_token FROM outbox")) == [("t1",), ("t2",)]
+    assert bot.sql("SELECT group_id, user_id FROM group_members") == [("C9", "U1")]
+    assert bot.sql("SELECT is_friend FROM persons WHERE user_id = 'U1'") == [(True,)]

@@ -115,3 +115,37 @@ def test_prefetched_drafts_are_read_in_one_query_and_follow_the_events_own_write
         services.state.delete("report:U1:U1")
         services.state.delete("schedule:U1:U1")
         services.close()
+
+
+def test_what_one_store_read_in_a_transaction_answers_every_store_bound_to_it(settings: Settings) -> None:
+    """Issue 9: a unit of work reads the drafts of all its events at once; each event's
+    own store (bound to the same transaction) answers from that read, and follows the
+    writes made through any of them. The next transaction reads again."""
+    from sqlalchemy import event
+
+    services = build_services(settings)
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if "state_entries" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    try:
+        services.state.set("report:C1:U1", "r1", ttl=600)
+        event.listen(services.engine, "before_cursor_execute", count)
+        with services.sessions() as session:
+            with session.begin():
+                services.state.for_session(session).prefetch(["report:C1:U1", "report:C2:U2"])
+                first, second = services.state.for_session(session), services.state.for_session(session)
+                assert (first.get("report:C1:U1"), second.get("report:C2:U2")) == ("r1", None)
+                assert len(reads) == 1
+                first.set("report:C1:U1", "r2", ttl=600)
+                assert second.get("report:C1:U1") == "r2"  # read again in the transaction: its write
+            services.state.set("report:C2:U2", "elsewhere", ttl=600)  # another transaction, committed
+            with session.begin():
+                assert services.state.for_session(session).get("report:C2:U2") == "elsewhere"
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+        services.state.delete("report:C1:U1")
+        services.state.delete("report:C2:U2")
+        services.close()
