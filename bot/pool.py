@@ -47,6 +47,9 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 REPLY, PUSH, CHORE, STOP = 0, 1, 2, 9
+# The replies LINE took are recorded at most this often per process, all that ended
+# meanwhile in one transaction (on SQLite each takes the write lock webhooks wait for).
+RECORD_PACE = 0.05
 Item = tuple[int, float, int, Callable[[], object] | None]
 
 
@@ -270,3 +273,4 @@ class _Replies:
                 self._finish.write(ends)
             if stop:
                 return
+            time.sleep(RECORD_PACE)  # what ends meanwhile goes in the next transaction

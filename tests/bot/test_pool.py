@@ -95,3 +95,31 @@ def test_a_reply_line_refuses_is_settled_on_a_thread_and_tried_again(bot_factory
     assert bot.world.deliveries() == []  # LINE refused it: scheduled for the sweeper, within the token's minute
     [(error,)] = bot.sql("SELECT last_error FROM outbox")
     assert "500" in error
+
+
+def test_the_replies_line_took_are_recorded_many_to_a_transaction(bot_factory, monkeypatch) -> None:
+    """Issue 9: replies that end one after another are recorded at most every
+    ``RECORD_PACE`` seconds, all that ended meanwhile together (on SQLite each record
+    takes the write lock that webhooks wait for): 30 replies ending 10 ms apart are a
+    handful of transactions, not 30."""
+    import time
+
+    from bot.delivery import Finisher
+    from bot.pool import RECORD_PACE
+
+    bot: RunningBot = bot_factory(worker_mode="external")
+    rows = _taken_replies(bot, 30)
+    writes: list[int] = []
+    write = Finisher.write
+    monkeypatch.setattr(Finisher, "write", lambda self, ends: (writes.append(len(ends)), write(self, ends))[1])
+    pool = DeliveryPool(bot.services, size=1)
+    started = time.monotonic()
+    for row in rows:
+        pool.send_taken(row)
+        time.sleep(0.01)
+    bot.wait_until(lambda: bot.sql("SELECT count(*) FROM outbox WHERE status = 'sent'")[0][0] == 30)
+    elapsed = time.monotonic() - started
+    pool.stop()
+    assert sum(writes) == 30
+    assert len(writes) <= elapsed / RECORD_PACE + 2, (writes, elapsed)
+    assert len(writes) < 15
