@@ -226,3 +226,48 @@ def test_values_the_database_cannot_hold_are_400_never_500(bot: RunningBot) -> N
     assert post_raw(bot, body, sign(body, SECRET))[0] == 200
     bot.settle()
     assert bot.sql("SELECT status FROM inbox_events") == [("done",)]
+
+
+def test_events_handed_over_one_after_another_run_together_the_first_at_once(bot_factory, monkeypatch) -> None:
+    """Issue 9: under load the events the webhook hands over go to the processing
+    threads together, at most every ``GATHER`` seconds (a unit of work of one event
+    costs several times one of many); the first after a quiet spell waits for nothing."""
+    monkeypatch.setattr("bot.worker.GATHER", 1.0)
+    from bot import worker
+
+    units: list[int] = []
+    run = worker.process_batch
+    monkeypatch.setattr(worker, "process_batch", lambda services, batch, *a, **k: (units.append(len(batch)),
+                                                                                   run(services, batch, *a, **k))[1])  # fmt: skip
+    bot: RunningBot = bot_factory()
+    started = time.monotonic()
+    assert bot.client.send_text(user_source("U0"), "ช่วยเหลือ").status == 200
+    bot.wait_until(lambda: bot.world.deliveries(kind="reply"), timeout=5)
+    first = time.monotonic() - started
+    for n in range(1, 6):
+        assert bot.client.send_text(user_source(f"U{n}"), "ช่วยเหลือ").status == 200
+    bot.settle()
+    assert first < 0.7, first  # not held for the gathering
+    assert sorted(d.to for d in bot.world.deliveries(kind="reply")) == [f"U{n}" for n in range(6)]
+    assert units[0] == 1 and sum(units) == 6 and len(units) <= 3, units
+
+
+def test_events_gathered_when_the_worker_stops_are_run_before_it_ends(bot_factory, monkeypatch) -> None:
+    """An event handed over and still gathering when the worker stops is run by the
+    threads before they end: done and answered, not left claimed for the lease."""
+    monkeypatch.setattr("bot.worker.GATHER", 30.0)
+    from bot.worker import Worker
+
+    bot: RunningBot = bot_factory()
+    assert bot.client.send_text(user_source("U0"), "ช่วยเหลือ").status == 200  # at once: the first
+    bot.wait_until(lambda: bot.world.deliveries(kind="reply"), timeout=5)
+    assert bot.client.send_text(user_source("U1"), "ช่วยเหลือ").status == 200  # gathering, for 30 s
+    time.sleep(0.2)
+    assert bot.sql("SELECT user_id, status FROM inbox_events WHERE user_id = 'U1'") == [("U1", "processing")]
+    running = bot.services.inbox_writer.hand_off
+    assert isinstance(running, Worker)
+    started = time.monotonic()
+    running.stop()
+    assert time.monotonic() - started < 10
+    assert bot.sql("SELECT status FROM inbox_events ORDER BY id") == [("done",), ("done",)]
+    bot.wait_until(lambda: len(bot.world.deliveries(kind="reply")) == 2, timeout=5)
