@@ -225,6 +225,8 @@ def _read_in(session: Session) -> dict[str, str | None]:
     if held is None or held[0] is not transaction:
         held = session.info[_READ] = (transaction, {})
     return cast_type(dict[str, str | None], held[1])
+
+
 _GET = select(_ENTRIES.c.value, _ENTRIES.c.expires_at).where(_ENTRIES.c.key == bindparam("key"))
 
 
