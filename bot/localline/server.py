@@ -418,22 +418,16 @@ class LocalLineServer:
         return self
 
     def stop(self) -> None:
-        server = self._server
-        if server is None:
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
             return
         if isinstance(server, BaseWSGIServer):
             server.shutdown()
             server.server_close()
+            thread.join(timeout=5)
         else:  # every connection closed on waitress's loop: with nothing left to watch, it returns
-
-            def close_all() -> None:
-                for channel in list(server._map.values()):
-                    channel.close()
-
-            server.trigger.pull_trigger(close_all)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        if not isinstance(server, BaseWSGIServer):
+            server.trigger.pull_trigger(lambda: [channel.close() for channel in list(server._map.values())])
+            thread.join(timeout=5)
             server.task_dispatcher.shutdown()
         self._server = self._thread = None
 
