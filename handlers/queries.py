@@ -26,6 +26,7 @@ from handlers.summary import (
     NAME_LIMIT,
     STATUS_NEXT,
     TEXT_BUDGET,
+    Lines,
     capped,
     current_year,
     summary_text,
@@ -109,10 +110,8 @@ def handle_projects(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     if others:
         tail.append(OTHER_YEARS.format(n=others))
     tail.append("\n" + STATUS_NEXT)
-    rows = [
-        f"{n}. {clip(p.name, NAME_LIMIT)}" + (f" [{p.code}]" if p.code else "")
-        for n, p in enumerate(current, start=1)
-    ]
+    rows = Lines(range(len(current)), lambda n: f"{n + 1}. {clip(current[n].name, NAME_LIMIT)}"
+                 + (f" [{current[n].code}]" if current[n].code else ""))  # fmt: skip
     body = capped(rows, TEXT_BUDGET - _size(head + tail))
     choices = [Choice(label=p.name, text=f"สถานะ #{p.id}") for p in current[:QUICK_REPLY_LIMIT]]
     return [text("\n".join(head + body + tail), choices)]
@@ -189,7 +188,7 @@ def status_of_all(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     ordered = sorted(projects, key=lambda p: urgency(p, deps.today))
     head = [f"โครงการในแชตนี้ {len(projects)} โครงการ · ปีงบประมาณ {summary.fiscal_year} (ล่าช้าก่อน)"]
     tail = ["\n" + NARROW]
-    rows = [f"• {clip(p.name, NAME_LIMIT)}: {percent(p.actual or Decimal(0))} · {verdict(p)}" for p in ordered]
+    rows = Lines(ordered, lambda p: f"• {clip(p.name, NAME_LIMIT)}: {percent(p.actual or Decimal(0))} · {verdict(p)}")
     body = capped(rows, TEXT_BUDGET - _size(head + tail))
     choices = [Choice(label=p.name, text=f"สถานะ #{p.id}") for p in ordered[:QUICK_REPLY_LIMIT]]
     return [text("\n".join(head + body + tail), choices)]

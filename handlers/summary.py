@@ -6,10 +6,10 @@ subquery, steps and latest reports come as plain rows, and nothing is loaded laz
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ NAME_LIMIT = 120
 TEXT_BUDGET = 4500
 MORE = "…และอีก {n} โครงการ"
 STATUS_NEXT = "พิมพ์ “สถานะ <ชื่อหรือรหัสโครงการ>” เพื่อดูความก้าวหน้าเทียบกับแผน เช่น “สถานะ อบรม”"
+T = TypeVar("T")
 MORE_UNITS = "…และอีก {n} หน่วยงาน"
 
 
@@ -75,17 +76,17 @@ def summary_of(
     planned = overview.planned_percents(session, this_year, today)
     latest = overview.latest_rows(session, this_year)
     paths = overview.unit_paths(session)
-    facts = []
-    for row in sorted(rows, key=lambda r: r.id):
-        last = latest.get(row.id)
-        facts.append(
-            ProjectFacts(
-                id=row.id, name=row.name, code=row.code, unit_id=row.unit_id, unit=paths.get(row.unit_id, ""),
-                budget=row.budget, planned=planned.get(row.id),
-                last_number=last.number if last else None, last_reported_on=last.reported_on if last else None,
-                last_percent=last.percent if last else None, disbursed=last.disbursed if last else Decimal(0),
-            )
-        )  # fmt: skip
+    # Built as summarise takes them: the facts of 10,000 projects are never all held at once.
+    facts = (
+        ProjectFacts(
+            id=row.id, name=row.name, code=row.code, unit_id=row.unit_id, unit=paths.get(row.unit_id, ""),
+            budget=row.budget, planned=planned.get(row.id),
+            last_number=last.number if last else None, last_reported_on=last.reported_on if last else None,
+            last_percent=last.percent if last else None, disbursed=last.disbursed if last else Decimal(0),
+        )
+        for row in sorted(rows, key=lambda r: r.id)
+        for last in [latest.get(row.id)]
+    )  # fmt: skip
     others = sum(n for y, n in years.items() if y != year)
     return summarise(facts, today, year, tolerance=tolerance, other_years=others)
 
@@ -111,7 +112,7 @@ def summary_text(summary: Summary) -> str:
         f"สรุปความก้าวหน้า ณ {format_thai_date(summary.on)} · ปีงบประมาณ {summary.fiscal_year}",
         f"รายงานแล้วเดือนนี้ {summary.reported} จาก {len(projects)} โครงการ",
     ]
-    sections: list[tuple[str, list[str]]] = []
+    sections: list[tuple[str, list[str] | Lines]] = []
     if len(summary.units) > 1:
         rows = [
             f"• {clip(u.unit, NAME_LIMIT)}: รายงาน {len(u.reported)}/{len(u.projects)} · ล่าช้า {len(u.behind)}"
@@ -121,19 +122,23 @@ def summary_text(summary: Summary) -> str:
         sections.append(("\nตามหน่วยงาน:", rows))
     missing = summary.missing
     if missing:
-        sections.append(("\nยังไม่รายงานเดือนนี้:", [f"• {clip(p.name, NAME_LIMIT)}" for p in missing]))
+        sections.append(("\nยังไม่รายงานเดือนนี้:", Lines(missing, _missing_line)))
     behind = summary.behind
     if behind:
-        sections.append(("\nล่าช้ากว่าแผน:", [_behind_line(p) for p in behind]))
+        sections.append(("\nล่าช้ากว่าแผน:", Lines(behind, _behind_line)))
     tail: list[str] = [] if missing or behind else ["\nทุกโครงการรายงานแล้วและเป็นไปตามแผน 👍"]
     tail.append("\n" + STATUS_NEXT)
     budget = TEXT_BUDGET - _size(head + tail + [title for title, _ in sections])
     lines = list(head)
-    for title, rows in sections:
+    for title, items in sections:
         lines.append(title)
         more = MORE_UNITS if title == "\nตามหน่วยงาน:" else MORE
-        lines.extend(capped(rows, budget // len(sections), more=more))
+        lines.extend(capped(items, budget // len(sections), more=more))
     return "\n".join(lines + tail)
+
+
+def _missing_line(p: ProjectStanding) -> str:
+    return f"• {clip(p.name, NAME_LIMIT)}"
 
 
 def _behind_line(p: ProjectStanding) -> str:
@@ -141,16 +146,41 @@ def _behind_line(p: ProjectStanding) -> str:
     return f"• {clip(p.name, NAME_LIMIT)} (ผล {percent(p.actual or Decimal(0))} / แผน {percent(p.planned)}{gap})"
 
 
+class Lines(Sequence[str]):
+    """The lines of a list, each rendered when it is read: of a list of 10,000 projects
+    ``capped`` renders only the few it shows (all of them at once held megabytes)."""
+
+    def __init__(self, items: Sequence[T], render: Callable[[T], str]) -> None:
+        self._items: Sequence[Any] = items
+        self._render: Callable[[Any], str] = render
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._render(item) for item in self._items[index]]
+        return self._render(self._items[index])
+
+
 def capped(lines: Sequence[str], budget: int, *, limit: int = LIST_LIMIT, more: str = MORE) -> list[str]:
     """The first lines that fit in ``budget`` UTF-16 units (``limit`` at most), then
-    "…และอีก N โครงการ" for the rest."""
+    "…และอีก N โครงการ" for the rest (``Lines`` for a long list: only these are rendered)."""
     out: list[str] = []
     used = 0
-    for n, line in enumerate(lines):
+    for n in range(len(lines)):
         left = len(lines) - n
+        if n >= limit:
+            out.append(more.format(n=left))
+            break
+        line = lines[n]
         room_for_more = 0 if left == 1 else utf16_len(more.format(n=left)) + 1
         size = utf16_len(line) + 1
-        if n >= limit or used + size + room_for_more > budget:
+        if used + size + room_for_more > budget:
             out.append(more.format(n=left))
             break
         out.append(line)

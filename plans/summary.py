@@ -23,7 +23,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectStanding:
     id: int
     name: str
@@ -110,7 +110,7 @@ class Summary:
         return sum((u.disbursed for u in self.units), ZERO)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectFacts:
     """What the summary needs of one project, as plain values."""
 

@@ -33,7 +33,7 @@ Ids = Select[Any]
 P, S, R, U = Project.__table__.c, Step.__table__.c, ProgressReport.__table__.c, Unit.__table__.c
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectRow:
     id: int
     code: str | None
@@ -43,7 +43,7 @@ class ProjectRow:
     budget: Decimal | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LatestRow:
     """A project's latest report, with what all its reports disbursed together."""
 
