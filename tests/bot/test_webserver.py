@@ -3,11 +3,18 @@ in test_slow_clients.py)."""
 
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from bot.webserver import _QueueDepthLog
+from bot.settings import Settings
+from bot.webserver import _Channel, _QueueDepthLog, build_server
 
 
 def test_a_busy_server_says_so_once_in_a_while_with_the_deepest_queue(caplog: pytest.LogCaptureFixture) -> None:
@@ -27,3 +34,100 @@ def test_a_busy_server_says_so_once_in_a_while_with_the_deepest_queue(caplog: py
         "every request thread busy: 3 requests waiting (the most in 10 s)",
         "every request thread busy: 40 requests waiting (the most in 10 s)",
     ]
+
+
+def _served(threads: int = 4) -> tuple[Any, int]:
+    """A server of bot.webserver on a free loopback port, its turns taken by the test."""
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body) + 3))])
+        return [b"ok:" + body]
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    settings = Settings.from_env({"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"})
+    server = build_server(app, [listener], threads=threads, settings=settings)
+    return server, listener.getsockname()[1]
+
+
+def _turn_until(server: Any, done: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "the server did not get there"
+        server.poller.turn(0.01)
+
+
+def test_a_turn_looks_only_at_the_connections_something_happened_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """40 kept-alive connections, idle: turns look at none of them. One sends a request:
+    it is answered, and the turns look at that one (and the listening socket), not at 40."""
+    server, port = _served()
+    try:
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        _turn_until(server, lambda: sum(isinstance(o, _Channel) for o in server._map.values()) == 40)
+        server.poller.turn(0.01)
+        looked: list[object] = []
+        real = _Channel.readable
+        monkeypatch.setattr(_Channel, "readable", lambda self: looked.append(self) or real(self))
+        for _ in range(5):
+            server.poller.turn(0.01)
+        assert looked == []
+
+        clients[7].sendall(b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+        answer = b""
+        clients[7].setblocking(False)
+
+        def answered() -> bool:
+            nonlocal answer
+            try:
+                answer += clients[7].recv(4096)
+            except BlockingIOError:
+                pass
+            return answer.endswith(b"ok:hello")
+
+        _turn_until(server, answered)
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+        assert {id(c) for c in looked} == {id(c) for c in looked if c.addr[1] == clients[7].getsockname()[1]}
+        assert 0 < len(looked) < 40
+    finally:
+        for client in clients:
+            client.close()
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        server.close()
+
+
+def test_many_kept_alive_connections_each_get_every_answer_in_order() -> None:
+    """The poller against real HTTP clients: 30 connections, 5 requests each, at once,
+    served by 4 threads; a connection closed in between is forgotten."""
+    server, port = _served(threads=4)
+    stop = threading.Event()
+    loop = threading.Thread(target=lambda: [server.poller.turn(0.05) for _ in iter(stop.is_set, True)])
+    loop.start()
+    answers: dict[int, list[str]] = {}
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        got = []
+        for k in range(5):
+            conn.request("POST", "/", body=f"{n}-{k}".encode())
+            got.append(conn.getresponse().read().decode())
+            if n % 10 == 0 and k == 2:  # a new connection half way
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.close()
+        answers[n] = got
+
+    try:
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(30)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert answers == {n: [f"ok:{n}-{k}" for k in range(5)] for n in range(30)}
+        deadline = time.monotonic() + 5
+        while any(isinstance(o, _Channel) for o in server._map.values()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not any(isinstance(o, _Channel) for o in server._map.values())
+    finally:
+        stop.set()
+        loop.join(5)
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        server.close()
