@@ -56,6 +56,7 @@ class _Channel(HTTPChannel):
 
     def __init__(self, server: _Server, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
         self.receiving_since: float | None = time.monotonic()
+        self.serving = False  # a thread is in ``service`` (up to its last pull of the trigger)
         super().__init__(server, sock, addr, adj, map)
         server.admit(self)
         server.poller.changed = True
@@ -70,6 +71,13 @@ class _Channel(HTTPChannel):
         if self.requests:  # a thread serves it now, and changes what it waits for
             self.server.poller.busy.add(self)
         return result
+
+    def service(self) -> None:
+        self.serving = True
+        try:
+            super().service()
+        finally:
+            self.serving = False
 
     def del_channel(self, map: Any = None) -> None:
         self.server.release(self)
@@ -142,8 +150,9 @@ class _Poller:
     """The event loop's turn: ``wasyncore.poll2`` with the interests kept registered in
     one ``select.poll`` from turn to turn. A turn looks again at: the listening sockets
     and the trigger (their ``readable`` runs the server's maintenance); the connections
-    that had an event last turn; those a thread is serving (``busy``: a thread finishing
-    a response changes what its connection waits for, then pulls the trigger); and every
+    that had an event last turn; those a thread is serving (``busy``, until the thread
+    has left ``service``: what it changes of its connection, the response it queued, the
+    requests it finished, comes before its last pull of the trigger); and every
     connection when one opened or closed, or maintenance ran (``changed``). A connection
     nothing happened to is not looked at: its interest cannot have changed."""
 
@@ -169,7 +178,7 @@ class _Poller:
                 if self.map.get(fd) is obj:
                     self._look(fd, obj)
             for channel in list(self.busy):
-                if not channel.requests:
+                if not channel.requests and not channel.serving:  # its thread is done with it
                     self.busy.discard(channel)
                 fd = channel._fileno
                 if self.map.get(fd) is channel:
@@ -194,7 +203,8 @@ class _Poller:
         self._others = [(fd, obj) for fd, obj in self.map.items() if not isinstance(obj, HTTPChannel)]
         for fd, obj in list(self.map.items()):
             self._look(fd, obj)
-        self.busy = {channel for channel in self.busy if channel.requests and self.map.get(channel._fileno) is channel}
+        self.busy = {channel for channel in self.busy
+                     if (channel.requests or channel.serving) and self.map.get(channel._fileno) is channel}  # fmt: skip
 
     def _look(self, fd: int, obj: Any) -> None:
         flags = 0

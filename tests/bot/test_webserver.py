@@ -131,3 +131,34 @@ def test_many_kept_alive_connections_each_get_every_answer_in_order() -> None:
         loop.join(5)
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         server.close()
+
+
+def test_pipelined_requests_and_a_request_that_expects_100_continue_are_answered_at_once() -> None:
+    """Two requests sent in one go are answered in order; a client that waits for
+    "100 Continue" before its body gets it without waiting for a turn's timeout (the
+    loop's turns here wait up to 5 s: a missed interest would show)."""
+    server, port = _served(threads=2)
+    stop = threading.Event()
+    loop = threading.Thread(target=lambda: [server.poller.turn(5.0) for _ in iter(stop.is_set, True)])
+    loop.start()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as client:
+            client.sendall(b"POST /1 HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\na"
+                           b"POST /2 HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nb")  # fmt: skip
+            started, answer = time.monotonic(), b""
+            while answer.count(b"ok:") < 2:
+                answer += client.recv(4096)
+            assert answer.index(b"ok:a") < answer.index(b"ok:b")
+            client.sendall(b"POST /3 HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n")
+            assert client.recv(4096).startswith(b"HTTP/1.1 100 Continue")
+            client.sendall(b"c")
+            answer = b""
+            while not answer.endswith(b"ok:c"):
+                answer += client.recv(4096)
+            assert time.monotonic() - started < 3
+    finally:
+        stop.set()
+        server.pull_trigger()
+        loop.join(10)
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        server.close()
