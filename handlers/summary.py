@@ -25,12 +25,13 @@ from storage.access import Viewer, visible_ids_query
 from storage.plan_models import Project
 from storage.plans import unit_tree_ids
 
+T = TypeVar("T")
+
 LIST_LIMIT = 30
 NAME_LIMIT = 120
 TEXT_BUDGET = 4500
 MORE = "…และอีก {n} โครงการ"
 STATUS_NEXT = "พิมพ์ “สถานะ <ชื่อหรือรหัสโครงการ>” เพื่อดูความก้าวหน้าเทียบกับแผน เช่น “สถานะ อบรม”"
-T = TypeVar("T")
 MORE_UNITS = "…และอีก {n} หน่วยงาน"
 
 
