@@ -110,9 +110,12 @@ def handle_projects(event: IncomingEvent, deps: Deps) -> Sequence[Message]:
     if others:
         tail.append(OTHER_YEARS.format(n=others))
     tail.append("\n" + STATUS_NEXT)
-    rows = Lines(range(len(current)), lambda n: f"{n + 1}. {clip(current[n].name, NAME_LIMIT)}"
-                 + (f" [{current[n].code}]" if current[n].code else ""))  # fmt: skip
-    body = capped(rows, TEXT_BUDGET - _size(head + tail))
+
+    def listed(n: int) -> str:
+        project = current[n]
+        return f"{n + 1}. {clip(project.name, NAME_LIMIT)}" + (f" [{project.code}]" if project.code else "")
+
+    body = capped(Lines(range(len(current)), listed), TEXT_BUDGET - _size(head + tail))
     choices = [Choice(label=p.name, text=f"สถานะ #{p.id}") for p in current[:QUICK_REPLY_LIMIT]]
     return [text("\n".join(head + body + tail), choices)]
 

@@ -8,7 +8,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -36,8 +37,10 @@ def test_a_busy_server_says_so_once_in_a_while_with_the_deepest_queue(caplog: py
     ]
 
 
-def _served(threads: int = 4) -> tuple[Any, int]:
-    """A server of bot.webserver on a free loopback port, its turns taken by the test."""
+@contextmanager
+def _served(threads: int = 4, *, turns: float | None = None) -> Iterator[tuple[Any, int]]:
+    """A server of bot.webserver on a free loopback port, and the port. Its turns are
+    taken by the test, or with ``turns`` by a thread (each turn waiting up to that long)."""
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         body = environ["wsgi.input"].read()
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body) + 3))])
@@ -46,7 +49,24 @@ def _served(threads: int = 4) -> tuple[Any, int]:
     listener = socket.create_server(("127.0.0.1", 0))
     settings = Settings.from_env({"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"})
     server = build_server(app, [listener], threads=threads, settings=settings)
-    return server, listener.getsockname()[1]
+    stop = threading.Event()
+
+    def loop(timeout: float) -> None:
+        while not stop.is_set():
+            server.poller.turn(timeout)
+
+    looping = threading.Thread(target=loop, args=(turns,)) if turns is not None else None
+    if looping is not None:
+        looping.start()
+    try:
+        yield server, listener.getsockname()[1]
+    finally:
+        stop.set()
+        if looping is not None:
+            server.pull_trigger()
+            looping.join(10)
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        server.close()
 
 
 def _turn_until(server: Any, done: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -59,14 +79,18 @@ def _turn_until(server: Any, done: Callable[[], bool], seconds: float = 10.0) ->
 def test_a_turn_looks_only_at_the_connections_something_happened_to(monkeypatch: pytest.MonkeyPatch) -> None:
     """40 kept-alive connections, idle: turns look at none of them. One sends a request:
     it is answered, and the turns look at that one (and the listening socket), not at 40."""
-    server, port = _served()
-    try:
+    with _served() as (server, port):
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
         _turn_until(server, lambda: sum(isinstance(o, _Channel) for o in server._map.values()) == 40)
         server.poller.turn(0.01)
-        looked: list[object] = []
+        looked: list[_Channel] = []
         real = _Channel.readable
-        monkeypatch.setattr(_Channel, "readable", lambda self: looked.append(self) or real(self))
+
+        def readable(channel: _Channel) -> bool:
+            looked.append(channel)
+            return bool(real(channel))
+
+        monkeypatch.setattr(_Channel, "readable", readable)
         for _ in range(5):
             server.poller.turn(0.01)
         assert looked == []
@@ -87,20 +111,13 @@ def test_a_turn_looks_only_at_the_connections_something_happened_to(monkeypatch:
         assert answer.startswith(b"HTTP/1.1 200 OK")
         assert {id(c) for c in looked} == {id(c) for c in looked if c.addr[1] == clients[7].getsockname()[1]}
         assert 0 < len(looked) < 40
-    finally:
         for client in clients:
             client.close()
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        server.close()
 
 
 def test_many_kept_alive_connections_each_get_every_answer_in_order() -> None:
     """The poller against real HTTP clients: 30 connections, 5 requests each, at once,
     served by 4 threads; a connection closed in between is forgotten."""
-    server, port = _served(threads=4)
-    stop = threading.Event()
-    loop = threading.Thread(target=lambda: [server.poller.turn(0.05) for _ in iter(stop.is_set, True)])
-    loop.start()
     answers: dict[int, list[str]] = {}
 
     def client(n: int) -> None:
@@ -115,7 +132,7 @@ def test_many_kept_alive_connections_each_get_every_answer_in_order() -> None:
         conn.close()
         answers[n] = got
 
-    try:
+    with _served(threads=4, turns=0.05) as (server, port):
         threads = [threading.Thread(target=client, args=(n,)) for n in range(30)]
         for thread in threads:
             thread.start()
@@ -126,22 +143,13 @@ def test_many_kept_alive_connections_each_get_every_answer_in_order() -> None:
         while any(isinstance(o, _Channel) for o in server._map.values()) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not any(isinstance(o, _Channel) for o in server._map.values())
-    finally:
-        stop.set()
-        loop.join(5)
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        server.close()
 
 
 def test_pipelined_requests_and_a_request_that_expects_100_continue_are_answered_at_once() -> None:
     """Two requests sent in one go are answered in order; a client that waits for
     "100 Continue" before its body gets it without waiting for a turn's timeout (the
     loop's turns here wait up to 5 s: a missed interest would show)."""
-    server, port = _served(threads=2)
-    stop = threading.Event()
-    loop = threading.Thread(target=lambda: [server.poller.turn(5.0) for _ in iter(stop.is_set, True)])
-    loop.start()
-    try:
+    with _served(threads=2, turns=5.0) as (_server, port):
         with socket.create_connection(("127.0.0.1", port), timeout=3) as client:
             client.sendall(b"POST /1 HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\na"
                            b"POST /2 HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nb")  # fmt: skip
@@ -156,9 +164,3 @@ def test_pipelined_requests_and_a_request_that_expects_100_continue_are_answered
             while not answer.endswith(b"ok:c"):
                 answer += client.recv(4096)
             assert time.monotonic() - started < 3
-    finally:
-        stop.set()
-        server.pull_trigger()
-        loop.join(10)
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        server.close()
